@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// Internal header; do not include directly. Included by <alchemy/sql/compiler.hpp>.
+//
+// INSERT, UPDATE and DELETE: by key for the unit of work, by criteria for bulk queries.
+#ifndef ALCHEMY_SQL_DETAIL_COMPILE_DML_HPP_
+#define ALCHEMY_SQL_DETAIL_COMPILE_DML_HPP_
+
+namespace alchemy::sql {
+
+inline std::string Compiler::insert(const Table& t, ColumnList cols, ColumnList returning,
+                                    std::size_t rows) const {
+  std::string out = "INSERT INTO " + quote(t.name());
+  if (cols.empty()) {
+    insert_default_values(out);
+  } else {
+    out += " (";
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (i) out += ", ";
+      out += quote(cols[i]->name);
+    }
+    out += ") VALUES ";
+    std::size_t n = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      out += r ? ", (" : "(";
+      for (std::size_t i = 0; i < cols.size(); ++i) {
+        if (i) out += ", ";
+        placeholder(out, ++n);
+      }
+      out += ')';
+    }
+  }
+  if (!returning.empty()) {
+    out += " RETURNING ";
+    for (std::size_t i = 0; i < returning.size(); ++i) {
+      if (i) out += ", ";
+      out += qualified(*returning[i]);
+    }
+  }
+  return out;
+}
+
+inline std::string Compiler::update(const Table& t, ColumnList set_cols, ColumnList key_cols) const {
+  std::string out = "UPDATE " + quote(t.name()) + " SET ";
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < set_cols.size(); ++i) {
+    if (i) out += ", ";
+    out += quote(set_cols[i]->name);
+    out += '=';
+    placeholder(out, ++n);
+  }
+  out += " WHERE ";
+  for (std::size_t i = 0; i < key_cols.size(); ++i) {
+    if (i) out += " AND ";
+    out += qualified(*key_cols[i]);
+    out += " = ";
+    placeholder(out, ++n);
+  }
+  return out;
+}
+
+inline std::string Compiler::delete_(const Table& t, ColumnList key_cols) const {
+  std::string out = "DELETE FROM " + quote(t.name()) + " WHERE ";
+  for (std::size_t i = 0; i < key_cols.size(); ++i) {
+    if (i) out += " AND ";
+    out += qualified(*key_cols[i]);
+    out += " = ";
+    placeholder(out, i + 1);
+  }
+  return out;
+}
+
+inline std::string Compiler::delete_many(const Table& t, const Column& key, std::size_t rows) const {
+  std::string out = "DELETE FROM " + quote(t.name()) + " WHERE " + qualified(key) + " IN (";
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (i) out += ", ";
+    placeholder(out, i + 1);
+  }
+  out += ')';
+  return out;
+}
+
+inline Compiled Compiler::update_where(const Table& t,
+                                       const std::vector<std::pair<const Column*, Value>>& sets,
+                                       const std::vector<ExprPtr>& where) const {
+  if (sets.empty()) throw ArgumentError("update() needs at least one column to set");
+  CompileState s;
+  s.sql = "UPDATE " + quote(t.name()) + " SET ";
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    if (i) s.sql += ", ";
+    s.sql += quote(sets[i].first->name);
+    s.sql += '=';
+    bind(s, sets[i].second);
+  }
+  if (!where.empty()) {
+    s.sql += " WHERE ";
+    expression(s, *and_(where));
+  }
+  return Compiled{std::move(s.sql), std::move(s.params)};
+}
+
+inline Compiled Compiler::delete_where(const Table& t, const std::vector<ExprPtr>& where) const {
+  CompileState s;
+  s.sql = "DELETE FROM " + quote(t.name());
+  if (!where.empty()) {
+    s.sql += " WHERE ";
+    expression(s, *and_(where));
+  }
+  return Compiled{std::move(s.sql), std::move(s.params)};
+}
+
+}  // namespace alchemy::sql
+
+#endif  // ALCHEMY_SQL_DETAIL_COMPILE_DML_HPP_
