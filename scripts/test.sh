@@ -51,6 +51,7 @@ bash "$script_dir/install-deps.sh" --servers </dev/null
 # Stop them on any exit. The stop output goes to a log: after the final ctest
 # nothing else may reach the terminal. INT/TERM are turned into an exit so the
 # EXIT trap also runs when the run is interrupted.
+: >"$log_dir/db-stop.log"
 stop_servers() {
   bash "$script_dir/db-servers.sh" stop >>"$log_dir/db-stop.log" 2>&1 </dev/null 9>&- || true
 }
@@ -65,7 +66,7 @@ export ALCHEMY_TEST_REQUIRE_SERVERS=1
 
 # Sanitizer defaults (kept if the caller set its own): make UBSan findings
 # fail the test and print stacks; ASan's leak check stays on.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 # --- 3. builds -----------------------------------------------------------------
