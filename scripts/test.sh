@@ -52,6 +52,7 @@ bash "$script_dir/install-deps.sh" --servers </dev/null
 # nothing else may reach the terminal. INT/TERM are turned into an exit so the
 # EXIT trap also runs when the run is interrupted.
 : >"$log_dir/db-stop.log"
+# shellcheck disable=SC2317  # called from the EXIT trap
 stop_servers() {
   bash "$script_dir/db-servers.sh" stop >>"$log_dir/db-stop.log" 2>&1 </dev/null 9>&- || true
 }
@@ -90,11 +91,12 @@ configure_and_build() {
   fi
 }
 
-# run_ctest NAME : runs the tests of one build, records a failure.
+# run_ctest NAME : runs the tests of one build, records a failure. A build
+# that registers no test at all counts as a failure (--no-tests=error).
 run_ctest() {
   local name="$1" rc=0
   step "[$name] ctest"
-  ctest --test-dir "$build_root/$name" --output-on-failure -j "$jobs" </dev/null || rc=$?
+  ctest --test-dir "$build_root/$name" --output-on-failure --no-tests=error -j "$jobs" </dev/null || rc=$?
   if (( rc != 0 )); then failures+=("$name tests (ctest exit $rc)"); fi
 }
 
