@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -97,10 +98,18 @@ class Value {
  public:
   Value() noexcept = default;
   Value(std::nullptr_t) noexcept {}
-  Value(std::int64_t v) noexcept : v_(v) {}
-  Value(double v) noexcept : v_(v) {}
-  Value(bool v) noexcept : v_(v) {}
+  template <class I>
+    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
+  Value(I v) noexcept : v_(static_cast<std::int64_t>(v)) {}
+  template <class F>
+    requires std::is_floating_point_v<F>
+  Value(F v) noexcept : v_(static_cast<double>(v)) {}
+  template <class B>
+    requires std::is_same_v<B, bool>
+  Value(B v) noexcept : v_(v) {}
   Value(std::string v) noexcept : v_(std::move(v)) {}
+  Value(std::string_view v) : v_(std::string(v)) {}
+  Value(const char* v) : v_(std::string(v)) {}
   Value(Blob v) noexcept : v_(std::move(v)) {}
   Value(Date v) noexcept : v_(v) {}
   Value(DateTime v) noexcept : v_(v) {}

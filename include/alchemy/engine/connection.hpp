@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+// File: engine/connection.hpp
+//
+// A connection checked out of an Engine's pool: transaction control, statement execution with
+// echo logging, and return to the pool (after a rollback) when it goes out of scope.
+//
+//   auto conn = engine->connect();
+//   conn.begin();
+//   auto& st = conn.prepare("INSERT INTO t (x) VALUES (?)");
+//   sql::ValueRef params[] = {sql::ValueRef::integer(1)};
+//   conn.run(st, params);
+//   conn.commit();
+#ifndef ALCHEMY_ENGINE_CONNECTION_HPP_
+#define ALCHEMY_ENGINE_CONNECTION_HPP_
+
+#include <memory>
+#include <type_traits>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "alchemy/engine/log.hpp"
+#include "alchemy/engine/pool.hpp"
+
+namespace alchemy::engine {
+
+class Connection {
+ public:
+  Connection(Pool& pool, std::unique_ptr<PoolEntry> entry, const Logger* logger) noexcept
+      : pool_(&pool), entry_(std::move(entry)), logger_(logger) {}
+  Connection(Connection&& o) noexcept
+      : pool_(o.pool_), entry_(std::move(o.entry_)), logger_(o.logger_), in_tx_(o.in_tx_) {
+    o.in_tx_ = false;
+  }
+  Connection& operator=(Connection&& o) noexcept {
+    if (this != &o) {
+      close();
+      pool_ = o.pool_;
+      entry_ = std::move(o.entry_);
+      logger_ = o.logger_;
+      in_tx_ = std::exchange(o.in_tx_, false);
+    }
+    return *this;
+  }
+  ~Connection() { close(); }
+
+  bool in_transaction() const noexcept { return in_tx_; }
+  bool echo() const noexcept { return logger_ && logger_->enabled(); }
+
+  void begin() {
+    if (echo()) logger_->line("BEGIN (implicit)");
+    guard([&] { raw().begin(); });
+    in_tx_ = true;
+  }
+  void commit() {
+    if (echo()) logger_->line("COMMIT");
+    guard([&] { raw().commit(); });
+    in_tx_ = false;
+  }
+  void rollback() {
+    in_tx_ = false;
+    if (echo()) logger_->line("ROLLBACK");
+    guard([&] { raw().rollback(); });
+  }
+
+  /// A prepared statement for `sql`, cached on the connection.
+  dialect::Statement& prepare(const std::string& sql) {
+    return guard([&]() -> dialect::Statement& { return raw().prepare(sql); });
+  }
+
+  /// Binds `params` in order and executes `st`. Rows, if any, are read from `st`.
+  void run(dialect::Statement& st, std::span<const sql::ValueRef> params) {
+    if (echo()) logger_->statement(st.sql(), params);
+    guard([&] {
+      for (std::size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i), params[i]);
+      st.execute();
+    });
+  }
+
+  /// Runs SQL without parameters or results (DDL).
+  void execute(std::string_view sql) {
+    if (echo()) logger_->statement(sql, {});
+    guard([&] { raw().execute(sql); });
+  }
+
+  bool has_table(std::string_view name) {
+    return guard([&] { return raw().has_table(name); });
+  }
+
+  /// The driver's connection, for what the engine does not wrap.
+  dialect::Connection& raw() {
+    if (!entry_) throw ResourceClosedError("this connection was closed");
+    return *entry_->connection;
+  }
+
+  /// Marks the connection dead so that the pool discards it.
+  void invalidate() noexcept {
+    if (entry_) entry_->invalidated = true;
+  }
+
+  /// Rolls back what is open and returns the connection to the pool.
+  void close() noexcept {
+    if (!entry_) return;
+    if (in_tx_ && !entry_->invalidated && !entry_->connection->is_broken()) {
+      try {
+        rollback();
+      } catch (...) {
+        entry_->invalidated = true;
+      }
+    }
+    in_tx_ = false;
+    pool_->checkin(std::move(entry_));
+  }
+
+ private:
+  template <class F>
+  std::invoke_result_t<F> guard(F&& f) {
+    try {
+      return f();
+    } catch (const DatabaseError& e) {
+      if (e.connection_invalidated() || (entry_ && entry_->connection->is_broken())) {
+        invalidate();
+        in_tx_ = false;
+      }
+      throw;
+    }
+  }
+
+  Pool* pool_;
+  std::unique_ptr<PoolEntry> entry_;
+  const Logger* logger_;
+  bool in_tx_ = false;
+};
+
+}  // namespace alchemy::engine
+
+#endif  // ALCHEMY_ENGINE_CONNECTION_HPP_

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+// File: orm/column.hpp
+//
+// Typed handles for building filters: `Account::handle_` (made by ALCHEMY_COLUMN) is a
+// Column<Account, std::string>, and its operators make a Condition<Account>, a thin typed wrapper
+// over the runtime expression tree. The types only check; the tree does the work.
+//
+//   Account::handle_ == "jdoe"                 Account::id_ > 10
+//   Account::handle_.like("%doe%")             Account::secret_key_.is_null()
+//   Account::id_.in_({1, 2, 3})                Account::id_.between(1, 9)
+//   or_(a, b), and_(a, b), not_(a), a && b, a || b, !a
+//
+// Comparing a column with a value of another type, or with a column of another model, does not
+// compile, and the error says so in one line.
+#ifndef ALCHEMY_ORM_COLUMN_HPP_
+#define ALCHEMY_ORM_COLUMN_HPP_
+
+#include <concepts>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "alchemy/orm/mapper.hpp"
+#include "alchemy/sql/expression.hpp"
+#include "alchemy/sql/type_traits.hpp"
+
+namespace alchemy {
+
+template <class M>
+orm::Mapper& mapper_of();
+
+/// A filter condition over model M.
+template <class M>
+struct Condition {
+  sql::ExprPtr expr;
+};
+
+/// One ORDER BY term over model M.
+template <class M>
+struct OrderTerm {
+  sql::OrderBy term;
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_optional_v = false;
+template <class T>
+inline constexpr bool is_optional_v<std::optional<T>> = true;
+
+/// Whether a value of type V may stand for a field of type T (T not optional).
+template <class T, class V>
+inline constexpr bool compatible_v = [] {
+  using U = std::remove_cvref_t<V>;
+  if constexpr (std::is_same_v<T, bool>) return std::is_same_v<U, bool>;
+  else if constexpr (std::is_integral_v<T>)
+    return std::is_integral_v<U> && !std::is_same_v<U, bool>;
+  else if constexpr (std::is_floating_point_v<T>)
+    return std::is_arithmetic_v<U> && !std::is_same_v<U, bool>;
+  else if constexpr (std::is_same_v<T, std::string>)
+    return std::is_convertible_v<const U&, std::string_view>;
+  else
+    return std::is_convertible_v<const U&, T>;
+}();
+
+template <class V>
+inline constexpr bool is_null_v = std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> ||
+                                  std::is_same_v<std::remove_cvref_t<V>, std::nullptr_t>;
+
+/// The bound value for a field of type F (maybe optional) compared with `v`.
+template <class F, class V>
+sql::Value bound_value(const V& v) {
+  using T = typename sql::Nullable<F>::value_type;
+  if constexpr (is_null_v<V>) {
+    return {};
+  } else if constexpr (is_optional_v<std::remove_cvref_t<V>>) {
+    return v ? bound_value<F>(*v) : sql::Value{};
+  } else {
+    static_assert(compatible_v<T, V>,
+                  "alchemy: the value's C++ type does not match the column's type (for example a "
+                  "std::string column compared with a number); convert the value first");
+    if constexpr (std::is_same_v<T, std::string>)
+      return TypeTraits<T>::to_value(std::string(std::string_view(v)));
+    else
+      return TypeTraits<T>::to_value(static_cast<T>(v));
+  }
+}
+}  // namespace detail
+
+/// The typed handle of one column of model M whose field has C++ type F.
+template <class M, class F>
+class Column {
+ public:
+  using model_type = M;
+  using field_type = F;
+  using value_type = typename sql::Nullable<F>::value_type;
+
+  explicit Column(std::size_t index) noexcept : index_(index) {}
+
+  std::size_t index() const noexcept { return index_; }
+  const sql::Column& sql_column() const { return mapper_of<M>().column(index_); }
+  const std::string& name() const { return sql_column().name; }
+  sql::ExprPtr expr() const { return sql::column(sql_column()); }
+
+  template <class V> Condition<M> operator==(const V& v) const { return cmp(sql::Op::eq, v); }
+  template <class V> Condition<M> operator!=(const V& v) const { return cmp(sql::Op::ne, v); }
+  template <class V> Condition<M> operator<(const V& v) const { return cmp(sql::Op::lt, v); }
+  template <class V> Condition<M> operator<=(const V& v) const { return cmp(sql::Op::le, v); }
+  template <class V> Condition<M> operator>(const V& v) const { return cmp(sql::Op::gt, v); }
+  template <class V> Condition<M> operator>=(const V& v) const { return cmp(sql::Op::ge, v); }
+
+  /// SQL LIKE: `%` any run of characters, `_` one character; `escape` makes them literal.
+  Condition<M> like(std::string_view pattern, char escape = 0) const { return pat(sql::Op::like, pattern, escape); }
+  Condition<M> not_like(std::string_view pattern, char escape = 0) const { return pat(sql::Op::not_like, pattern, escape); }
+  /// Case-insensitive LIKE (ILIKE on PostgreSQL, lower(x) LIKE lower(y) elsewhere).
+  Condition<M> ilike(std::string_view pattern, char escape = 0) const { return pat(sql::Op::ilike, pattern, escape); }
+  Condition<M> not_ilike(std::string_view pattern, char escape = 0) const { return pat(sql::Op::not_ilike, pattern, escape); }
+  /// LIKE 'value%' with `%`, `_` and `/` in value escaped (SQLAlchemy's autoescape=True).
+  Condition<M> startswith(std::string_view v) const { return pat(sql::Op::like, escape_like(v) + "%", '/'); }
+  Condition<M> endswith(std::string_view v) const { return pat(sql::Op::like, "%" + escape_like(v), '/'); }
+  Condition<M> contains(std::string_view v) const { return pat(sql::Op::like, "%" + escape_like(v) + "%", '/'); }
+
+  /// IN (...). An empty list matches nothing (and NOT IN matches everything), as SQLAlchemy.
+  template <class V> Condition<M> in_(const std::vector<V>& values) const { return list(values, false); }
+  template <class V> Condition<M> in_(std::initializer_list<V> values) const { return list(values, false); }
+  template <class V> Condition<M> not_in(const std::vector<V>& values) const { return list(values, true); }
+  template <class V> Condition<M> not_in(std::initializer_list<V> values) const { return list(values, true); }
+
+  template <class V1, class V2>
+  Condition<M> between(const V1& low, const V2& high) const {
+    return {sql::between(expr(), detail::bound_value<F>(low), detail::bound_value<F>(high))};
+  }
+  Condition<M> is_null() const { return {sql::is_null(expr())}; }
+  Condition<M> is_not_null() const { return {sql::is_null(expr(), true)}; }
+
+  OrderTerm<M> asc() const { return {{expr(), false}}; }
+  OrderTerm<M> desc() const { return {{expr(), true}}; }
+
+ private:
+  template <class V>
+  Condition<M> cmp(sql::Op op, const V& v) const {
+    if constexpr (requires { typename V::model_type; typename V::field_type; }) {
+      static_assert(std::is_same_v<typename V::model_type, M>,
+                    "alchemy: a condition cannot compare columns of two different models");
+      static_assert(std::is_same_v<typename sql::Nullable<typename V::field_type>::value_type, value_type>,
+                    "alchemy: the two columns hold different C++ types");
+      return {sql::binary(op, expr(), v.expr())};
+    } else {
+      return {sql::binary(op, expr(), sql::bind(detail::bound_value<F>(v)))};
+    }
+  }
+  Condition<M> pat(sql::Op op, std::string_view pattern, char escape) const {
+    static_assert(std::is_same_v<value_type, std::string>,
+                  "alchemy: like/ilike/startswith/endswith/contains need a string column");
+    return {sql::binary(op, expr(), sql::bind(std::string(pattern)), escape)};
+  }
+  template <class List>
+  Condition<M> list(const List& values, bool negated) const {
+    std::vector<sql::Value> out;
+    out.reserve(values.size());
+    for (const auto& v : values) out.push_back(detail::bound_value<F>(v));
+    return {sql::in(expr(), std::move(out), negated)};
+  }
+  static std::string escape_like(std::string_view v) {
+    std::string out;
+    for (char c : v) {
+      if (c == '%' || c == '_' || c == '/') out += '/';
+      out += c;
+    }
+    return out;
+  }
+
+  std::size_t index_;
+};
+
+namespace detail {
+template <class M, class... Cs>
+std::vector<sql::ExprPtr> exprs(const Condition<M>& first, const Cs&... rest) {
+  static_assert((std::is_same_v<Cs, Condition<M>> && ...),
+                "alchemy: and_/or_ combine conditions over the same model");
+  return {first.expr, rest.expr...};
+}
+}  // namespace detail
+
+/// All of the conditions (SQL AND).
+template <class M, class... Cs>
+Condition<M> and_(const Condition<M>& first, const Cs&... rest) {
+  return {sql::and_(detail::exprs(first, rest...))};
+}
+/// Any of the conditions (SQL OR).
+template <class M, class... Cs>
+Condition<M> or_(const Condition<M>& first, const Cs&... rest) {
+  return {sql::or_(detail::exprs(first, rest...))};
+}
+/// The negation (folded into the operator where SQL has one: != , NOT LIKE, NOT IN, IS NOT NULL).
+template <class M>
+Condition<M> not_(const Condition<M>& c) {
+  return {sql::not_(c.expr)};
+}
+template <class M>
+Condition<M> operator&&(const Condition<M>& a, const Condition<M>& b) { return and_(a, b); }
+template <class M>
+Condition<M> operator||(const Condition<M>& a, const Condition<M>& b) { return or_(a, b); }
+template <class M>
+Condition<M> operator!(const Condition<M>& c) { return not_(c); }
+
+/// Ascending / descending order of a column.
+template <class M, class F>
+OrderTerm<M> asc(const Column<M, F>& c) { return c.asc(); }
+template <class M, class F>
+OrderTerm<M> desc(const Column<M, F>& c) { return c.desc(); }
+
+}  // namespace alchemy
+
+#endif  // ALCHEMY_ORM_COLUMN_HPP_

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// File: orm/instance_state.hpp
+//
+// What the session knows about one object (SQLAlchemy's InstanceState): its lifecycle state,
+// its identity key, and the snapshot that change detection compares against.
+//
+//   transient  — not in a session, never saved        (Account a;)
+//   pending    — added, INSERT not yet flushed        (session.add(...))
+//   persistent — in the session and in the database   (after flush, or loaded by a query)
+//   deleted    — delete_() flushed, not yet committed
+//   detached   — was persistent; its session closed or expunged it
+#ifndef ALCHEMY_ORM_INSTANCE_STATE_HPP_
+#define ALCHEMY_ORM_INSTANCE_STATE_HPP_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "alchemy/orm/mapper.hpp"
+#include "alchemy/sql/value.hpp"
+
+namespace alchemy {
+
+class Session;
+
+/// An object's lifecycle state.
+enum class ObjectState : std::uint8_t { transient, pending, persistent, deleted, detached };
+
+constexpr std::string_view state_name(ObjectState s) noexcept {
+  switch (s) {
+    case ObjectState::transient: return "transient";
+    case ObjectState::pending: return "pending";
+    case ObjectState::persistent: return "persistent";
+    case ObjectState::deleted: return "deleted";
+    case ObjectState::detached: return "detached";
+  }
+  return "?";
+}
+
+namespace orm {
+
+/// (model, primary key): one object per identity per session.
+struct IdentityKey {
+  const Mapper* mapper = nullptr;
+  sql::Value key;  ///< the key value; several key columns are packed into one text value
+  friend bool operator==(const IdentityKey&, const IdentityKey&) = default;
+};
+
+struct IdentityKeyHash {
+  std::size_t operator()(const IdentityKey& k) const noexcept {
+    std::size_t h = std::hash<const void*>{}(k.mapper);
+    std::size_t v = 0;
+    switch (k.key.kind()) {
+      case sql::ValueKind::integer: v = std::hash<std::int64_t>{}(k.key.as_integer()); break;
+      case sql::ValueKind::text: v = std::hash<std::string>{}(k.key.as_text()); break;
+      default: v = static_cast<std::size_t>(k.key.kind()); break;
+    }
+    return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  }
+};
+
+/// The session's record of one object. Lives in the same allocation as the object.
+struct InstanceState {
+  const Mapper* mapper = nullptr;
+  void* object = nullptr;    ///< the model object
+  void* snapshot = nullptr;  ///< a copy of the fields as last loaded or flushed
+  Session* session = nullptr;
+  ObjectState state = ObjectState::transient;
+  bool has_snapshot = false;
+  bool new_in_transaction = false;   ///< INSERTed by this session's open transaction
+  bool key_generated = false;        ///< the key was filled in by that INSERT
+  IdentityKey key;
+  /// The fields as the transaction found them, kept once an UPDATE was flushed in it, so that
+  /// rollback() can restore them.
+  std::shared_ptr<void> before_transaction;
+};
+
+}  // namespace orm
+}  // namespace alchemy
+
+#endif  // ALCHEMY_ORM_INSTANCE_STATE_HPP_

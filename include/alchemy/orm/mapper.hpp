@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// File: orm/mapper.hpp
+//
+// A Mapper ties a model class to its table: the sql::Table, type-erased access to each
+// field, the key columns, and the SQL of the fixed-shape statements (get, insert, update and
+// delete by key), compiled once per dialect. Mappers are built by the column macros when the
+// program starts; every model registers itself, so create_all() finds them all.
+#ifndef ALCHEMY_ORM_MAPPER_HPP_
+#define ALCHEMY_ORM_MAPPER_HPP_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "alchemy/dialect/dialect.hpp"
+#include "alchemy/error.hpp"
+#include "alchemy/sql/schema.hpp"
+#include "alchemy/sql/type_traits.hpp"
+
+namespace alchemy::orm {
+
+/// Reads and writes one field of a model object, whatever its C++ type.
+class FieldAccess {
+ public:
+  virtual ~FieldAccess() = default;
+  /// The field as a borrowed value; `scratch` keeps a converted copy alive when needed.
+  virtual sql::ValueRef ref(const void* obj, sql::Value& scratch) const = 0;
+  virtual sql::Value get(const void* obj) const = 0;
+  /// Stores a value read from the database (NULL into a non-optional field is a DataError).
+  virtual void read(void* obj, sql::ValueRef v) const = 0;
+  virtual void set(void* obj, const sql::Value& v) const { read(obj, v.ref()); }
+  virtual bool equal(const void* a, const void* b) const = 0;
+  virtual void copy(void* dst, const void* src) const = 0;
+};
+
+class Mapper;
+
+/// SQL of the statements whose shape depends only on the model, for one dialect.
+struct MapperSql {
+  std::string select_by_key;
+  std::string insert_with_key;     ///< every column
+  std::string insert_without_key;  ///< every column but the generated key
+  std::string delete_by_key;
+  std::unordered_map<std::uint64_t, std::string> update_by_mask;  ///< changed columns → UPDATE
+};
+
+/// A model class's mapping.
+class Mapper {
+ public:
+  explicit Mapper(std::string class_name) : class_name_(std::move(class_name)), table_("") {}
+  Mapper(const Mapper&) = delete;
+  Mapper& operator=(const Mapper&) = delete;
+
+  const std::string& class_name() const noexcept { return class_name_; }
+  const sql::Table& table() const noexcept { return table_; }
+  sql::Table& table() noexcept { return table_; }
+  const std::string& bind_key() const noexcept { return bind_key_; }
+  void set_bind_key(std::string key) { bind_key_ = std::move(key); }
+
+  std::size_t column_count() const noexcept { return access_.size(); }
+  const sql::Column& column(std::size_t i) const noexcept { return *table_.columns()[i]; }
+  const FieldAccess& access(std::size_t i) const noexcept { return *access_[i]; }
+  const std::vector<std::size_t>& key_columns() const noexcept { return key_; }
+  /// The column the database generates (an autoincrement key), or -1.
+  int generated_key() const noexcept { return generated_; }
+
+  /// The column named `name`, or nullptr.
+  const sql::Column* find(std::string_view name) const noexcept { return table_.find(name); }
+
+  /// Adds a column with its field access. Called by the column macros at program start.
+  std::size_t add(sql::Column column, std::unique_ptr<FieldAccess> access, bool explicit_autoinc) {
+    if (table_.find(column.name))
+      throw ArgumentError("model " + class_name_ + " declares column '" + column.name + "' twice");
+    table_.add_column(std::move(column));
+    access_.push_back(std::move(access));
+    explicit_autoinc_.push_back(explicit_autoinc);
+    resolve_keys();
+    return access_.size() - 1;
+  }
+
+  /// The fixed-shape statements for `dialect`, compiled on first use.
+  MapperSql& sql_for(const dialect::Dialect& dialect) const {
+    std::lock_guard lock(cache_mutex_);
+    auto& slot = cache_[&dialect];
+    if (!slot) slot = compile(dialect);
+    return *slot;
+  }
+
+  /// UPDATE ... SET <columns in mask> WHERE key, compiled once per mask and dialect.
+  const std::string& update_sql(const dialect::Dialect& dialect, std::uint64_t mask) const {
+    MapperSql& s = sql_for(dialect);
+    std::lock_guard lock(cache_mutex_);
+    auto it = s.update_by_mask.find(mask);
+    if (it != s.update_by_mask.end()) return it->second;
+    std::vector<const sql::Column*> set, key;
+    for (std::size_t i = 0; i < access_.size(); ++i)
+      if (mask & (std::uint64_t{1} << i)) set.push_back(&column(i));
+    for (auto k : key_) key.push_back(&column(k));
+    return s.update_by_mask.emplace(mask, dialect.compiler().update(table_, set, key)).first->second;
+  }
+
+  /// Type-erased object operations, set by the model.
+  std::string (*repr)(const void* obj) = nullptr;
+  /// Copies every field of `src` into `dst` (both objects of this model).
+  void (*assign)(void* dst, const void* src) = nullptr;
+  /// A copy of `src`, for rollback's before-images.
+  std::shared_ptr<void> (*clone)(const void* src) = nullptr;
+
+ private:
+  void resolve_keys() {
+    key_.clear();
+    for (std::size_t i = 0; i < access_.size(); ++i)
+      if (table_.columns()[i]->primary_key) key_.push_back(i);
+    generated_ = -1;
+    for (std::size_t i = 0; i < access_.size(); ++i) {
+      auto& c = const_cast<sql::Column&>(*table_.columns()[i]);
+      // SQLAlchemy's autoincrement="auto": a single integer primary key is generated.
+      const bool candidate = key_.size() == 1 && key_[0] == i && sql::is_integer(c.type.kind);
+      c.autoincrement = candidate && (explicit_autoinc_[i] ? c.autoincrement : true);
+      if (c.autoincrement) generated_ = static_cast<int>(i);
+    }
+  }
+
+  std::unique_ptr<MapperSql> compile(const dialect::Dialect& dialect) const {
+    if (key_.empty())
+      throw ArgumentError("model " + class_name_ + " (table '" + table_.name() +
+                          "') has no primary key; mark a column with alchemy::primary_key");
+    const auto& c = dialect.compiler();
+    auto s = std::make_unique<MapperSql>();
+    std::vector<const sql::Column*> all, no_key, key;
+    for (std::size_t i = 0; i < access_.size(); ++i) {
+      all.push_back(&column(i));
+      if (static_cast<int>(i) != generated_) no_key.push_back(&column(i));
+    }
+    for (auto k : key_) key.push_back(&column(k));
+    sql::Select get;
+    get.table = &table_;
+    for (auto k : key_)
+      get.where.push_back(sql::binary(sql::Op::eq, sql::column(column(k)), sql::bind(std::int64_t{0})));
+    s->select_by_key = c.select(get).sql;
+    std::vector<const sql::Column*> returning;
+    if (generated_ >= 0 && dialect.insert_returning()) returning.push_back(&column(std::size_t(generated_)));
+    s->insert_with_key = c.insert(table_, all);
+    s->insert_without_key = c.insert(table_, no_key, returning);
+    s->delete_by_key = c.delete_(table_, key);
+    return s;
+  }
+
+  std::string class_name_;
+  sql::Table table_;
+  std::vector<std::unique_ptr<FieldAccess>> access_;
+  std::vector<bool> explicit_autoinc_;
+  std::vector<std::size_t> key_;
+  int generated_ = -1;
+  std::string bind_key_;
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<const dialect::Dialect*, std::unique_ptr<MapperSql>> cache_;
+};
+
+/// Every mapped model, in the order the program registered them.
+inline std::vector<Mapper*>& all_mappers() {
+  static std::vector<Mapper*> mappers;
+  return mappers;
+}
+
+}  // namespace alchemy::orm
+
+#endif  // ALCHEMY_ORM_MAPPER_HPP_

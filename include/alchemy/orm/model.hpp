@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+// File: orm/model.hpp
+//
+// Declaring a model: derive from Model<T> and declare each column once.
+//
+//   struct Account : alchemy::Model<Account> {
+//     ALCHEMY_TABLENAME("accounts");                 // default: snake_case of the class name
+//     ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+//     ALCHEMY_COLUMN(std::string, handle, alchemy::String(50), alchemy::unique);
+//     ALCHEMY_COLUMN(std::optional<std::string>, secret_key, alchemy::String(128));
+//   };
+//
+// ALCHEMY_COLUMN(Type, name, options...) declares the field `name` and the static column handle
+// `name_` used in filters (Account::handle_ == "jdoe"). The column is NOT NULL unless Type is a
+// std::optional. The macros only declare and register: no SQL is written in them.
+//
+// A model needs a default constructor (objects are built when rows are loaded) and copy
+// assignment (the session keeps a snapshot for change detection).
+#ifndef ALCHEMY_ORM_MODEL_HPP_
+#define ALCHEMY_ORM_MODEL_HPP_
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "alchemy/orm/column.hpp"
+#include "alchemy/orm/detail/type_name.hpp"
+#include "alchemy/orm/instance_state.hpp"
+#include "alchemy/orm/mapper.hpp"
+#include "alchemy/orm/options.hpp"
+
+namespace alchemy {
+
+template <class T>
+class Query;
+template <class T>
+class Model;
+
+namespace orm::detail {
+struct StateAccess;
+template <class T>
+std::string repr_of(const T& obj);
+}
+
+/// Base of every model class (CRTP): `struct Account : alchemy::Model<Account>`.
+template <class T>
+class Model {
+ public:
+  using alchemy_model_type = T;
+
+  Model() noexcept = default;
+  // Copies are new, unsaved objects: the session's bookkeeping stays with the original.
+  Model(const Model&) noexcept {}
+  Model& operator=(const Model&) noexcept { return *this; }
+  ~Model() = default;
+
+  /// A query over this model in the current thread's session of the SQLAlchemy object
+  /// (Flask-SQLAlchemy's Model.query).
+  static Query<T> query();
+  /// The mapping of this model: its table and columns.
+  static const orm::Mapper& mapper() { return mapper_of<T>(); }
+
+  friend std::ostream& operator<<(std::ostream& os, const T& obj) {
+    return os << orm::detail::repr_of(obj);
+  }
+
+ private:
+  friend struct orm::detail::StateAccess;
+  orm::InstanceState* alchemy_state_ = nullptr;
+};
+
+/// A model type: a class derived from Model<itself>.
+template <class T>
+concept ModelType = std::is_base_of_v<Model<T>, T>;
+
+namespace orm::detail {
+
+struct StateAccess {
+  template <class T>
+  static InstanceState*& of(const Model<T>& m) {
+    return const_cast<Model<T>&>(m).alchemy_state_;
+  }
+};
+
+template <class T>
+InstanceState* state_of(const T& obj) {
+  return StateAccess::of<T>(obj);
+}
+
+/// The object, its snapshot and its state in one allocation.
+template <class T>
+struct Node {
+  InstanceState state;
+  T object;
+  T snapshot;
+  explicit Node(T&& o) : object(std::move(o)) { link(); }
+  Node() { link(); }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+ private:
+  void link() {
+    state.mapper = &mapper_of<T>();
+    state.object = &object;
+    state.snapshot = &snapshot;
+    StateAccess::of<T>(object) = &state;
+  }
+};
+
+/// A new transient object owned by a Node; the shared_ptr aliases the node.
+template <class T>
+std::shared_ptr<InstanceState> make_node(T&& obj) {
+  auto node = std::make_shared<Node<T>>(std::move(obj));
+  return std::shared_ptr<InstanceState>(node, &node->state);
+}
+template <class T>
+std::shared_ptr<InstanceState> make_empty_node() {
+  auto node = std::make_shared<Node<T>>();
+  return std::shared_ptr<InstanceState>(node, &node->state);
+}
+template <class T>
+std::shared_ptr<T> object_ptr(const std::shared_ptr<InstanceState>& st) {
+  return std::shared_ptr<T>(st, static_cast<T*>(st->object));
+}
+
+template <class T>
+std::string default_repr(const T& obj) {
+  const auto& m = mapper_of<T>();
+  const InstanceState* st = state_of(obj);
+  if (!st || st->state == ObjectState::transient || st->state == ObjectState::pending)
+    return fmt::format("<{} ({})>", m.class_name(), st ? state_name(st->state) : "transient");
+  std::string key;
+  for (auto k : m.key_columns()) {
+    const auto v = m.access(k).get(&obj);
+    if (!key.empty()) key += ", ";
+    switch (v.kind()) {
+      case sql::ValueKind::integer: key += std::to_string(v.as_integer()); break;
+      case sql::ValueKind::text: key += v.as_text(); break;
+      default: key += "?"; break;
+    }
+  }
+  return fmt::format("<{} {}>", m.class_name(), key);
+}
+
+/// `obj.repr()` when the model defines it, else "<Account 1>" (Flask-SQLAlchemy's default).
+template <class T>
+std::string repr_of(const T& obj) {
+  if constexpr (requires { { obj.repr() } -> std::convertible_to<std::string>; })
+    return obj.repr();
+  else
+    return default_repr(obj);
+}
+
+/// Field access for field `F T::*`.
+template <class T, class F>
+class FieldAccessImpl final : public FieldAccess {
+  using N = sql::Nullable<F>;
+  using V = typename N::value_type;
+
+ public:
+  FieldAccessImpl(F T::*member, std::string column) : member_(member), column_(std::move(column)) {}
+
+  sql::ValueRef ref(const void* obj, sql::Value& scratch) const override {
+    const F& f = static_cast<const T*>(obj)->*member_;
+    if constexpr (N::value) {
+      if (!f) return {};
+      return one(*f, scratch);
+    } else {
+      return one(f, scratch);
+    }
+  }
+  sql::Value get(const void* obj) const override {
+    const F& f = static_cast<const T*>(obj)->*member_;
+    if constexpr (N::value) {
+      if (!f) return {};
+      return TypeTraits<V>::to_value(*f);
+    } else {
+      return TypeTraits<V>::to_value(f);
+    }
+  }
+  void read(void* obj, sql::ValueRef v) const override {
+    F& f = static_cast<T*>(obj)->*member_;
+    if (v.is_null()) {
+      if constexpr (N::value) {
+        f.reset();
+        return;
+      } else {
+        throw DataError(DatabaseErrorInfo{
+            "column '" + column_ + "' of " + mapper_of<T>().class_name() +
+                " is NULL in the database, but its field is not a std::optional",
+            {}, {}, 0, "alchemy", false, Constraint::not_null});
+      }
+    }
+    f = TypeTraits<V>::from_ref(v);
+  }
+  bool equal(const void* a, const void* b) const override {
+    return static_cast<const T*>(a)->*member_ == static_cast<const T*>(b)->*member_;
+  }
+  void copy(void* dst, const void* src) const override {
+    static_cast<T*>(dst)->*member_ = static_cast<const T*>(src)->*member_;
+  }
+
+ private:
+  static sql::ValueRef one(const V& v, sql::Value& scratch) {
+    if constexpr (sql::has_to_ref<V>) {
+      return TypeTraits<V>::to_ref(v);
+    } else {
+      scratch = TypeTraits<V>::to_value(v);
+      return scratch.ref();
+    }
+  }
+  F T::*member_;
+  std::string column_;
+};
+
+template <class T, class F, class... Options>
+Column<T, F> register_column(std::string_view field, F T::*member, const Options&... options) {
+  static_assert(ColumnValue<typename sql::Nullable<F>::value_type>,
+                "alchemy: no TypeTraits for this column's C++ type; specialise alchemy::TypeTraits<T>");
+  static_assert((ColumnOption<Options> && ...),
+                "alchemy: ALCHEMY_COLUMN takes column options after the name (alchemy::primary_key, "
+                "alchemy::String(n), alchemy::unique, ...)");
+  static_assert(std::is_default_constructible_v<T>,
+                "alchemy: a model needs a default constructor (rows are loaded into new objects)");
+  auto& m = mapper_of<T>();
+  sql::Column c;
+  c.name = std::string(field);
+  c.type = TypeTraits<typename sql::Nullable<F>::value_type>::sql_type;
+  c.nullable = sql::Nullable<F>::value;
+  bool explicit_autoinc = false;
+  const auto apply = [&](const auto& o) {
+    o.apply(c);
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o)>, Autoincrement>) explicit_autoinc = true;
+  };
+  (apply(options), ...);
+  if (c.primary_key && c.nullable)
+    throw ArgumentError("model " + m.class_name() + ": primary key column '" + c.name +
+                        "' cannot be a std::optional");
+  std::string column_name = c.name;
+  return Column<T, F>(
+      m.add(std::move(c), std::make_unique<FieldAccessImpl<T, F>>(member, column_name), explicit_autoinc));
+}
+
+}  // namespace orm::detail
+
+/// The mapping of model T, built at program start by its column declarations.
+template <class T>
+orm::Mapper& mapper_of() {
+  static orm::Mapper& m = [] () -> orm::Mapper& {
+    static orm::Mapper mapper(orm::detail::class_name<T>());
+    if constexpr (requires { T::alchemy_tablename; })
+      mapper.table().set_name(std::string(T::alchemy_tablename));
+    else
+      mapper.table().set_name(orm::detail::snake_case(mapper.class_name()));
+    if constexpr (requires { T::alchemy_bind_key; }) mapper.set_bind_key(std::string(T::alchemy_bind_key));
+    mapper.repr = [](const void* obj) { return orm::detail::repr_of(*static_cast<const T*>(obj)); };
+    mapper.assign = [](void* dst, const void* src) {
+      *static_cast<T*>(dst) = *static_cast<const T*>(src);
+    };
+    mapper.clone = [](const void* src) -> std::shared_ptr<void> {
+      return std::make_shared<T>(*static_cast<const T*>(src));
+    };
+    orm::all_mappers().push_back(&mapper);
+    return mapper;
+  }();
+  return m;
+}
+
+/// A transient model object created the way the session creates them, for code that wants a
+/// shared_ptr before add(): `auto a = alchemy::make<Account>("jdoe", "pw"); session.add(a);`
+template <ModelType T, class... Args>
+std::shared_ptr<T> make(Args&&... args) {
+  return orm::detail::object_ptr<T>(orm::detail::make_node<T>(T(std::forward<Args>(args)...)));
+}
+
+/// The lifecycle state of a model object.
+template <ModelType T>
+ObjectState inspect_state(const T& obj) {
+  const auto* st = orm::detail::state_of(obj);
+  return st ? st->state : ObjectState::transient;
+}
+
+}  // namespace alchemy
+
+/// The table name of a model (default: the class name in snake_case, as Flask-SQLAlchemy).
+#define ALCHEMY_TABLENAME(table) static constexpr ::std::string_view alchemy_tablename = table
+
+/// The SQLALCHEMY_BINDS key whose engine holds this model's table.
+#define ALCHEMY_BIND_KEY(key) static constexpr ::std::string_view alchemy_bind_key = key
+
+/// Declares field `name` of type `Type` and its column handle `name_`. See the file comment.
+#define ALCHEMY_COLUMN(Type, name, ...)                                                          \
+  Type name{};                                                                                   \
+  static inline const ::alchemy::Column<alchemy_model_type, Type> name##_ =                      \
+      ::alchemy::orm::detail::register_column<alchemy_model_type, Type>(                         \
+          #name, &alchemy_model_type::name __VA_OPT__(, ) __VA_ARGS__)
+
+template <class T>
+  requires alchemy::ModelType<T>
+struct fmt::formatter<T> : fmt::formatter<std::string_view> {
+  template <class Ctx>
+  auto format(const T& obj, Ctx& ctx) const {
+    return fmt::formatter<std::string_view>::format(alchemy::orm::detail::repr_of(obj), ctx);
+  }
+};
+
+template <class T>
+  requires alchemy::ModelType<T>
+struct fmt::formatter<std::shared_ptr<T>> : fmt::formatter<std::string_view> {
+  template <class Ctx>
+  auto format(const std::shared_ptr<T>& obj, Ctx& ctx) const {
+    return fmt::formatter<std::string_view>::format(obj ? alchemy::orm::detail::repr_of(*obj) : "None", ctx);
+  }
+};
+
+#endif  // ALCHEMY_ORM_MODEL_HPP_

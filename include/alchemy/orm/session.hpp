@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+// File: orm/session.hpp
+//
+// The Session: identity map and unit of work (SQLAlchemy's Session).
+//
+//   alchemy::Session session(engine);
+//   auto a = session.add(Account("jdoe", "pw"));   // pending; the session owns the object
+//   session.commit();                                // INSERT, COMMIT; a->id is filled in
+//   a->handle = "jane";                              // plain assignment
+//   session.commit();                                // UPDATE accounts SET handle=? WHERE accounts.id = ?
+//   session.get<Account>(1);                         // the same object, no SQL
+//
+// Transactions begin on the first statement (autobegin) and end with commit(), rollback() or
+// close(). Changes are found by comparing each object with a snapshot taken when it was loaded
+// or last flushed. A failed flush rolls the transaction back and the session refuses work with
+// PendingRollbackError until rollback(). A session is for one thread at a time.
+#ifndef ALCHEMY_ORM_SESSION_HPP_
+#define ALCHEMY_ORM_SESSION_HPP_
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "alchemy/engine/engine.hpp"
+#include "alchemy/orm/instance_state.hpp"
+#include "alchemy/orm/model.hpp"
+
+namespace alchemy {
+
+template <class T>
+class Query;
+
+namespace orm::detail {
+struct Flush;
+struct SessionAccess;
+
+/// The session's identity key for a key value given by the user.
+template <class K>
+sql::Value key_value(const K& k) {
+  using U = std::remove_cvref_t<K>;
+  if constexpr (std::is_same_v<U, sql::Value>) return k;
+  else if constexpr (std::is_integral_v<U> && !std::is_same_v<U, bool>) return std::int64_t(k);
+  else if constexpr (std::is_convertible_v<const U&, std::string_view>) return std::string(std::string_view(k));
+  else if constexpr (requires { TypeTraits<U>::to_value(k); }) return TypeTraits<U>::to_value(k);
+  else static_assert(sizeof(U) == 0, "alchemy: get() takes the primary key value (an integer or a string)");
+}
+}  // namespace orm::detail
+
+/// Options of a Session (SQLAlchemy's sessionmaker arguments).
+struct SessionOptions {
+  /// Flush pending changes before each query, so that the query sees them.
+  bool autoflush = true;
+};
+
+class Session {
+ public:
+  explicit Session(std::shared_ptr<Engine> engine, SessionOptions options = {},
+                   std::map<std::string, std::shared_ptr<Engine>, std::less<>> binds = {})
+      : engine_(std::move(engine)), binds_(std::move(binds)), options_(options) {
+    if (!engine_) throw ArgumentError("Session needs an engine");
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() { close(); }
+
+  // --- Objects -------------------------------------------------------------------------------
+  /// Adds a new object; the session owns it and returns a shared pointer to it.
+  template <ModelType T>
+  std::shared_ptr<T> add(T obj) {
+    check_usable();
+    auto st = orm::detail::make_node<T>(std::move(obj));
+    attach_new(st);
+    return orm::detail::object_ptr<T>(st);
+  }
+  /// Adds an object made by alchemy::make or detached from another session.
+  template <ModelType T>
+  std::shared_ptr<T> add(const std::shared_ptr<T>& obj) {
+    check_usable();
+    if (!obj) throw ArgumentError("add(): null object");
+    auto st = state_ptr(obj);
+    if (st->session == this) return obj;
+    if (st->session)
+      throw InvalidRequestError("Object '" + st->mapper->repr(st->object) +
+                                "' is already attached to another session");
+    if (st->state == ObjectState::transient) {
+      attach_new(st);
+    } else if (st->state == ObjectState::detached) {
+      auto [it, inserted] = identity_.emplace(st->key, st);
+      if (!inserted)
+        throw InvalidRequestError("Can't attach instance '" + st->mapper->repr(st->object) +
+                                  "': another instance with the same key is already in this session");
+      st->session = this;
+      st->state = ObjectState::persistent;
+    } else {
+      throw InvalidRequestError("add(): object is " + std::string(state_name(st->state)));
+    }
+    return obj;
+  }
+  /// Adds several new objects, in order.
+  template <ModelType T>
+  std::vector<std::shared_ptr<T>> add_all(std::vector<T> objs) {
+    std::vector<std::shared_ptr<T>> out;
+    out.reserve(objs.size());
+    for (auto& o : objs) out.push_back(add(std::move(o)));
+    return out;
+  }
+
+  /// Marks a persistent object for deletion; the DELETE is flushed with the next flush/commit.
+  template <ModelType T>
+  void delete_(const std::shared_ptr<T>& obj) {
+    check_usable();
+    if (!obj) throw ArgumentError("delete_(): null object");
+    auto st = state_ptr(obj);
+    if (st->session != this)
+      throw InvalidRequestError("Instance '" + st->mapper->repr(st->object) +
+                                "' is not persisted in this session");
+    if (st->state == ObjectState::pending) {  // never flushed: just forget it
+      expunge_state(st);
+      return;
+    }
+    if (st->state != ObjectState::persistent) return;
+    if (std::find(deleted_.begin(), deleted_.end(), st) == deleted_.end()) deleted_.push_back(st);
+  }
+
+  /// The object with this primary key: from the identity map without SQL, else one SELECT.
+  /// Null when there is no such row.
+  template <ModelType T, class K>
+  std::shared_ptr<T> get(const K& key) {
+    check_usable();
+    const auto& m = mapper_of<T>();
+    if (m.key_columns().size() != 1)
+      throw InvalidRequestError("get(): " + m.class_name() + " has a composite key; use filter_by()");
+    orm::IdentityKey ik{&m, orm::detail::key_value(key)};
+    check_key_kind(m, ik.key);
+    if (auto it = identity_.find(ik); it != identity_.end())
+      return orm::detail::object_ptr<T>(it->second);
+    // A lookup by key only needs what is pending or deleted to be in the database.
+    if (options_.autoflush && (!new_.empty() || !deleted_.empty())) flush();
+    auto& conn = connection_for(m);
+    auto& st = conn.prepare(m.sql_for(conn_dialect(m)).select_by_key);
+    const sql::ValueRef params[] = {ik.key.ref()};
+    conn.run(st, params);
+    std::shared_ptr<T> out;
+    if (st.next()) out = materialize<T>(st);
+    st.reset();
+    return out;
+  }
+
+  /// A query over model T in this session.
+  template <ModelType T>
+  Query<T> query();
+
+  // --- Transactions -----------------------------------------------------------------------------
+  /// Writes pending inserts, changes and deletes, in dependency order, in the open transaction.
+  void flush();
+  /// Flushes, then commits the transaction (if one began) and returns the connection to the pool.
+  void commit();
+  /// Rolls back the transaction. Objects added in it are expunged, deleted ones come back, and
+  /// every object's fields return to what the database holds.
+  void rollback();
+  /// Rolls back what is open and detaches every object; the session can be used again.
+  void close() noexcept;
+
+  /// Reloads an object's fields from the database, dropping unflushed changes.
+  template <ModelType T>
+  void refresh(const std::shared_ptr<T>& obj);
+  /// Removes an object from the session: persistent → detached, pending → transient.
+  template <ModelType T>
+  void expunge(const std::shared_ptr<T>& obj) {
+    auto st = state_ptr(obj);
+    if (st->session != this) throw InvalidRequestError("expunge(): object is not in this session");
+    expunge_state(st);
+  }
+  void expunge_all();
+
+  /// Whether a flush would write this object (new, deleted, or a field differs from its snapshot).
+  template <ModelType T>
+  bool is_modified(const T& obj) const {
+    const auto* st = orm::detail::state_of(obj);
+    if (!st || st->session != this) return false;
+    return st->state == ObjectState::pending || changed_mask(*st) != 0;
+  }
+
+  bool in_transaction() const noexcept {
+    for (const auto& [e, c] : connections_)
+      if (c.in_transaction()) return true;
+    return false;
+  }
+  /// Objects in the identity map.
+  std::size_t size() const noexcept { return identity_.size(); }
+  bool autoflush() const noexcept { return options_.autoflush; }
+  void set_autoflush(bool on) noexcept { options_.autoflush = on; }
+  Engine& engine() const noexcept { return *engine_; }
+
+ private:
+  friend struct orm::detail::Flush;
+  friend struct orm::detail::SessionAccess;
+  template <class>
+  friend class Query;
+  using StatePtr = std::shared_ptr<orm::InstanceState>;
+
+  template <class T>
+  static StatePtr state_ptr(const std::shared_ptr<T>& obj) {
+    auto* st = orm::detail::state_of(*obj);
+    if (!st)
+      throw ArgumentError("this object was not created by alchemy: pass it by value "
+                          "(session.add(Account{...})) or make it with alchemy::make<T>(...)");
+    return StatePtr(obj, st);
+  }
+
+  void attach_new(const StatePtr& st) {
+    st->session = this;
+    st->state = ObjectState::pending;
+    new_.push_back(st);
+  }
+
+  void check_usable() const {
+    if (pending_rollback_)
+      throw PendingRollbackError(
+          "This Session's transaction has been rolled back due to a previous exception during "
+          "flush. To begin a new transaction with this Session, first issue Session.rollback(). "
+          "Original exception was: " + *pending_rollback_);
+  }
+
+  static void check_key_kind(const orm::Mapper& m, const sql::Value& key) {
+    const auto want = sql::value_kind(m.column(m.key_columns()[0]).type.kind);
+    if (key.kind() != want)
+      throw ArgumentError("get(): the primary key of " + m.class_name() + " is " +
+                          std::string(sql::kind_name(want)) + ", got " +
+                          std::string(sql::kind_name(key.kind())));
+  }
+
+  Engine& engine_for(const orm::Mapper& m) {
+    if (m.bind_key().empty()) return *engine_;
+    auto it = binds_.find(m.bind_key());
+    if (it == binds_.end())
+      throw InvalidRequestError("model " + m.class_name() + " uses bind key '" + m.bind_key() +
+                                "', which SQLALCHEMY_BINDS does not name");
+    return *it->second;
+  }
+  const dialect::Dialect& conn_dialect(const orm::Mapper& m) { return engine_for(m).dialect(); }
+
+  /// The connection for a model's engine, with a transaction begun (autobegin).
+  engine::Connection& connection_for(const orm::Mapper& m) {
+    Engine& e = engine_for(m);
+    auto it = connections_.find(&e);
+    if (it == connections_.end()) it = connections_.emplace(&e, e.connect()).first;
+    if (!it->second.in_transaction()) it->second.begin();
+    return it->second;
+  }
+
+  /// Runs the autoflush a query needs.
+  void autoflush_for_query() {
+    check_usable();
+    if (options_.autoflush) flush();
+  }
+
+  std::uint64_t changed_mask(const orm::InstanceState& st) const {
+    if (!st.has_snapshot) return 0;
+    std::uint64_t mask = 0;
+    const auto& m = *st.mapper;
+    for (std::size_t i = 0; i < m.column_count(); ++i)
+      if (!m.access(i).equal(st.object, st.snapshot)) mask |= std::uint64_t{1} << (i & 63);
+    return mask;
+  }
+
+  static sql::Value key_of_row(const orm::Mapper& m, dialect::Statement& row) {
+    const auto& keys = m.key_columns();
+    if (keys.size() == 1) return sql::Value(row.column(int(keys[0]), m.column(keys[0]).type.kind));
+    std::string packed;  // several key columns: one text value, each part length-prefixed
+    for (auto k : keys) {
+      const auto v = sql::Value(row.column(int(k), m.column(k).type.kind));
+      const auto ref = v.ref();
+      std::string part = v.kind() == sql::ValueKind::integer ? std::to_string(v.as_integer())
+                         : v.kind() == sql::ValueKind::text  ? std::string(ref.as_text())
+                                                             : std::string("?");
+      packed += std::to_string(part.size()) + ":" + part + ";";
+    }
+    return packed;
+  }
+
+  static sql::Value key_of_object(const orm::Mapper& m, const void* obj) {
+    const auto& keys = m.key_columns();
+    if (keys.size() == 1) return m.access(keys[0]).get(obj);
+    std::string packed;
+    for (auto k : keys) {
+      const auto v = m.access(k).get(obj);
+      std::string part = v.kind() == sql::ValueKind::integer ? std::to_string(v.as_integer())
+                         : v.kind() == sql::ValueKind::text  ? v.as_text()
+                                                             : std::string("?");
+      packed += std::to_string(part.size()) + ":" + part + ";";
+    }
+    return packed;
+  }
+
+  /// The object for the current row: the one in the identity map (its unflushed changes kept,
+  /// as SQLAlchemy does), or a new persistent one read from the row.
+  template <class T>
+  std::shared_ptr<T> materialize(dialect::Statement& row) {
+    const auto& m = mapper_of<T>();
+    orm::IdentityKey key{&m, key_of_row(m, row)};
+    if (auto it = identity_.find(key); it != identity_.end())
+      return orm::detail::object_ptr<T>(it->second);
+    auto st = orm::detail::make_empty_node<T>();
+    for (std::size_t i = 0; i < m.column_count(); ++i)
+      m.access(i).read(st->object, row.column(int(i), m.column(i).type.kind));
+    *static_cast<T*>(st->snapshot) = *static_cast<const T*>(st->object);
+    st->has_snapshot = true;
+    st->state = ObjectState::persistent;
+    st->session = this;
+    st->key = std::move(key);
+    identity_.emplace(st->key, st);
+    return orm::detail::object_ptr<T>(st);
+  }
+
+  void expunge_state(const StatePtr& st) {
+    if (st->state == ObjectState::pending) {
+      new_.erase(std::remove(new_.begin(), new_.end(), st), new_.end());
+      st->state = ObjectState::transient;
+    } else {
+      identity_.erase(st->key);
+      deleted_.erase(std::remove(deleted_.begin(), deleted_.end(), st), deleted_.end());
+      st->state = ObjectState::detached;
+    }
+    st->session = nullptr;
+  }
+
+  /// Releases every connection, rolling back what is open.
+  void release_connections(bool commit);
+
+  std::shared_ptr<Engine> engine_;
+  std::map<std::string, std::shared_ptr<Engine>, std::less<>> binds_;
+  SessionOptions options_;
+  std::map<Engine*, engine::Connection> connections_;
+  std::unordered_map<orm::IdentityKey, StatePtr, orm::IdentityKeyHash> identity_;
+  std::vector<StatePtr> new_;          ///< pending, in add order
+  std::vector<StatePtr> deleted_;      ///< marked for deletion, not flushed
+  std::vector<StatePtr> tx_touched_;   ///< inserted or updated in the open transaction
+  std::vector<StatePtr> tx_deleted_;   ///< DELETE flushed in the open transaction
+  std::optional<std::string> pending_rollback_;
+  bool flushing_ = false;
+};
+
+}  // namespace alchemy
+
+#include "alchemy/orm/detail/flush.hpp"
+
+#endif  // ALCHEMY_ORM_SESSION_HPP_

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+// File: orm/sqlalchemy.hpp
+//
+// The Flask-SQLAlchemy style entry point: one object that holds the engine(s), the config and
+// a scoped session per thread.
+//
+//   alchemy::SQLAlchemy db("sqlite:///app_data.db");
+//   db.create_all();
+//   auto user = db.session.add(Account("jdoe", "pw"));
+//   db.session.commit();
+//   auto same = Account::query().get(user->id);   // the current thread's session of `db`
+//
+// Flask-SQLAlchemy scopes db.session to the application context; alchemy scopes it to the
+// thread. db.session.remove() ends the thread's session (call it at the end of a request).
+#ifndef ALCHEMY_ORM_SQLALCHEMY_HPP_
+#define ALCHEMY_ORM_SQLALCHEMY_HPP_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "alchemy/engine/engine.hpp"
+#include "alchemy/orm/query.hpp"
+#include "alchemy/orm/session.hpp"
+
+namespace alchemy {
+
+/// Flask-SQLAlchemy's configuration keys.
+struct Config {
+  std::string SQLALCHEMY_DATABASE_URI;
+  bool SQLALCHEMY_ECHO = false;
+  EngineOptions SQLALCHEMY_ENGINE_OPTIONS{};
+  /// bind key → URL, for models declared with ALCHEMY_BIND_KEY.
+  std::map<std::string, std::string> SQLALCHEMY_BINDS;
+  SessionOptions session_options{};
+};
+
+class SQLAlchemy;
+
+/// db.session: forwards to the calling thread's Session of one SQLAlchemy object.
+class ScopedSession {
+ public:
+  explicit ScopedSession(SQLAlchemy& db) noexcept : db_(&db) {}
+  ScopedSession(const ScopedSession&) = delete;
+  ScopedSession& operator=(const ScopedSession&) = delete;
+
+  /// The calling thread's session, created on first use.
+  Session& operator()() const;
+  /// Closes and forgets the calling thread's session (Flask-SQLAlchemy's teardown).
+  void remove() const;
+
+  template <ModelType T> std::shared_ptr<T> add(T obj) const { return (*this)().add(std::move(obj)); }
+  template <ModelType T> std::shared_ptr<T> add(const std::shared_ptr<T>& obj) const { return (*this)().add(obj); }
+  template <ModelType T> std::vector<std::shared_ptr<T>> add_all(std::vector<T> objs) const {
+    return (*this)().add_all(std::move(objs));
+  }
+  template <ModelType T> void delete_(const std::shared_ptr<T>& obj) const { (*this)().delete_(obj); }
+  template <ModelType T, class K> std::shared_ptr<T> get(const K& key) const { return (*this)().get<T>(key); }
+  template <ModelType T> Query<T> query() const { return (*this)().query<T>(); }
+  template <ModelType T> void refresh(const std::shared_ptr<T>& obj) const { (*this)().refresh(obj); }
+  template <ModelType T> void expunge(const std::shared_ptr<T>& obj) const { (*this)().expunge(obj); }
+  template <ModelType T> bool is_modified(const T& obj) const { return (*this)().is_modified(obj); }
+  void expunge_all() const { (*this)().expunge_all(); }
+  void flush() const { (*this)().flush(); }
+  void commit() const { (*this)().commit(); }
+  void rollback() const { (*this)().rollback(); }
+  void close() const { (*this)().close(); }
+
+ private:
+  SQLAlchemy* db_;
+};
+
+namespace orm::detail {
+/// The SQLAlchemy object Model<T>::query() uses: the most recent one alive.
+struct DefaultDb {
+  std::mutex mutex;
+  std::vector<SQLAlchemy*> stack;
+};
+inline DefaultDb& default_db() {
+  static DefaultDb d;
+  return d;
+}
+inline std::atomic<std::uint64_t>& db_generation() {
+  static std::atomic<std::uint64_t> g{0};
+  return g;
+}
+}  // namespace orm::detail
+
+class SQLAlchemy {
+ public:
+  explicit SQLAlchemy(std::string_view database_uri, EngineOptions options = {})
+      : SQLAlchemy(Config{std::string(database_uri), options.echo, std::move(options), {}, {}}) {}
+
+  explicit SQLAlchemy(Config config) : session(*this), config_(std::move(config)) {
+    if (config_.SQLALCHEMY_DATABASE_URI.empty())
+      throw ArgumentError("SQLALCHEMY_DATABASE_URI must be set");
+    EngineOptions opts = config_.SQLALCHEMY_ENGINE_OPTIONS;
+    opts.echo = opts.echo || config_.SQLALCHEMY_ECHO;
+    engine_ = create_engine(config_.SQLALCHEMY_DATABASE_URI, opts);
+    for (const auto& [key, url] : config_.SQLALCHEMY_BINDS) {
+      EngineOptions bind_opts;
+      bind_opts.echo = config_.SQLALCHEMY_ECHO;
+      binds_[key] = create_engine(url, bind_opts);
+    }
+    auto& d = orm::detail::default_db();
+    std::lock_guard lock(d.mutex);
+    d.stack.push_back(this);
+  }
+  SQLAlchemy(const SQLAlchemy&) = delete;
+  SQLAlchemy& operator=(const SQLAlchemy&) = delete;
+
+  ~SQLAlchemy() {
+    {
+      auto& d = orm::detail::default_db();
+      std::lock_guard lock(d.mutex);
+      std::erase(d.stack, this);
+    }
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.clear();  // close every thread's session before the engines go
+  }
+
+  /// db.session: the calling thread's session.
+  ScopedSession session;
+
+  Engine& engine() const noexcept { return *engine_; }
+  std::shared_ptr<Engine> engine_ptr() const noexcept { return engine_; }
+  /// The engine of a bind key ("" is the default).
+  Engine& engine(std::string_view bind_key) const {
+    if (bind_key.empty()) return *engine_;
+    auto it = binds_.find(bind_key);
+    if (it == binds_.end()) throw InvalidRequestError("SQLALCHEMY_BINDS has no key '" + std::string(bind_key) + "'");
+    return *it->second;
+  }
+  const Config& config() const noexcept { return config_; }
+
+  /// Creates the missing tables of every model (never alters existing ones).
+  void create_all() { create(all_models()); }
+  /// Creates the missing tables of the given models only.
+  template <ModelType... Ts>
+  void create_all() { create({&mapper_of<Ts>()...}); }
+  /// Drops the tables of every model that exist.
+  void drop_all() { drop(all_models()); }
+  template <ModelType... Ts>
+  void drop_all() { drop({&mapper_of<Ts>()...}); }
+
+  /// The SQLAlchemy object Model<T>::query() uses; throws when there is none.
+  static SQLAlchemy& current() {
+    auto& d = orm::detail::default_db();
+    std::lock_guard lock(d.mutex);
+    if (d.stack.empty())
+      throw InvalidRequestError(
+          "Model::query() needs an alchemy::SQLAlchemy object (as Flask-SQLAlchemy needs an app "
+          "context): create one first, or use session.query<T>() on a Session");
+    return *d.stack.back();
+  }
+
+  /// The calling thread's session, created on first use.
+  Session& thread_session() {
+    // One thread_local cache of the last (db, session) pair keeps db.session.x() cheap.
+    struct Cache {
+      std::uint64_t generation = 0;
+      Session* session = nullptr;
+    };
+    thread_local Cache cache;
+    if (cache.generation == generation_ && cache.session) return *cache.session;
+    std::lock_guard lock(sessions_mutex_);
+    auto& s = sessions_[std::this_thread::get_id()];
+    if (!s) s = std::make_unique<Session>(engine_, config_.session_options, binds_);
+    cache = {generation_, s.get()};
+    return *s;
+  }
+
+  void remove_thread_session() {
+    std::unique_ptr<Session> s;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      auto it = sessions_.find(std::this_thread::get_id());
+      if (it == sessions_.end()) return;
+      s = std::move(it->second);
+      sessions_.erase(it);
+    }
+    // A new generation makes every thread's cache miss once; only this thread's entry is gone.
+    generation_ = ++orm::detail::db_generation();
+    s.reset();
+  }
+
+ private:
+  std::vector<const orm::Mapper*> all_models() const {
+    return {orm::all_mappers().begin(), orm::all_mappers().end()};
+  }
+
+  void create(std::vector<const orm::Mapper*> models) {
+    for (const auto* m : orm::detail::dependency_order(std::move(models))) {
+      Engine& e = engine(m->bind_key());
+      auto conn = e.connect();
+      if (conn.has_table(m->table().name())) continue;
+      const auto& c = e.dialect().compiler();
+      conn.begin();
+      conn.execute(c.create_table(m->table()));
+      for (const auto& ix : c.create_indexes(m->table())) conn.execute(ix);
+      conn.commit();
+    }
+  }
+
+  void drop(std::vector<const orm::Mapper*> models) {
+    auto order = orm::detail::dependency_order(std::move(models));
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      Engine& e = engine((*it)->bind_key());
+      auto conn = e.connect();
+      if (!conn.has_table((*it)->table().name())) continue;
+      conn.begin();
+      conn.execute(e.dialect().compiler().drop_table((*it)->table()));
+      conn.commit();
+    }
+  }
+
+  Config config_;
+  std::shared_ptr<Engine> engine_;
+  std::map<std::string, std::shared_ptr<Engine>, std::less<>> binds_;
+  std::mutex sessions_mutex_;
+  std::unordered_map<std::thread::id, std::unique_ptr<Session>> sessions_;
+  std::uint64_t generation_ = ++orm::detail::db_generation();
+};
+
+inline Session& ScopedSession::operator()() const { return db_->thread_session(); }
+inline void ScopedSession::remove() const { db_->remove_thread_session(); }
+
+template <class T>
+Query<T> Model<T>::query() {
+  return SQLAlchemy::current().session.query<T>();
+}
+
+}  // namespace alchemy
+
+#endif  // ALCHEMY_ORM_SQLALCHEMY_HPP_
