@@ -758,8 +758,9 @@ inline std::unique_ptr<PgConnection> PgDriver::connect_pg(const ConnectParams& p
   for (const auto& [key, value] : p.query) {
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw ArgumentError("unknown PostgreSQL connection option '" + key + "'");
-    if (key == "client_encoding" && !detail::iequals_prefix(value, "UTF8") &&
-        !detail::iequals_prefix(value, "UTF-8"))
+    if (key == "client_encoding" &&
+        !((value.size() == 4 && detail::iequals_prefix(value, "UTF8")) ||
+          (value.size() == 5 && detail::iequals_prefix(value, "UTF-8"))))
       throw ArgumentError("client_encoding must be UTF8: alchemy exchanges UTF-8 text");
   }
   std::vector<const char*> keys, values;
