@@ -207,8 +207,9 @@ class PgStatement final : public Statement {
  private:
   friend class PgConnection;
 
-  /// One parameter's text form when it is not sent straight from the caller's memory. Numbers,
-  /// booleans, dates and timestamps fit `small`: binding them never allocates.
+  /// One parameter's text form when it is not sent straight from the caller's memory. Numbers
+  /// and booleans are written into `small` without allocating; dates and timestamps are
+  /// copied there from sql::detail's formatters.
   struct Slot {
     char small[48];
     std::string big;  // text needing a terminator, hex-encoded blobs
