@@ -39,6 +39,10 @@ endfunction()
 # alchemy's own tests, examples and benchmarks. Never applied to consumers.
 function(alchemy_project_options target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # g++ 12 reports false positives inside std::variant copies at -O2 (GCC bug 105562 family).
+    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+  endif()
   if(ALCHEMY_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
