@@ -77,10 +77,12 @@ sql::Value bound_value(const V& v) {
     return {};
   } else if constexpr (is_optional_v<std::remove_cvref_t<V>>) {
     return v ? bound_value<F>(*v) : sql::Value{};
-  } else {
+  } else if constexpr (!compatible_v<T, V>) {
     static_assert(compatible_v<T, V>,
                   "alchemy: the value's C++ type does not match the column's type (for example a "
                   "std::string column compared with a number); convert the value first");
+    return {};
+  } else {
     if constexpr (std::is_same_v<T, std::string>)
       return TypeTraits<T>::to_value(std::string(std::string_view(v)));
     else
