@@ -234,7 +234,14 @@ inline void Session::release_connections(bool commit) {
 
 inline void Session::commit() {
   flush();
-  release_connections(true);
+  try {
+    release_connections(true);
+  } catch (const std::exception& e) {
+    // The transaction is gone (e.g. a serialization failure at COMMIT): as after a failed
+    // flush, the caller must roll back before the session does more work.
+    pending_rollback_ = e.what();
+    throw;
+  }
   for (const auto& st : tx_touched_) {
     st->new_in_transaction = false;
     st->key_generated = false;
@@ -250,11 +257,11 @@ inline void Session::commit() {
 
 inline void Session::rollback() {
   pending_rollback_.reset();
-  std::exception_ptr error;
   try {
     release_connections(false);
   } catch (...) {
-    error = std::current_exception();  // the connection is gone; the database rolled back
+    // A ROLLBACK that fails means the connection is gone, and a server rolls back the work of a
+    // lost connection: the connection was discarded, and the session carries on.
   }
   // Objects INSERTed in the transaction no longer exist: they become transient again.
   for (const auto& st : tx_touched_) {
@@ -289,7 +296,6 @@ inline void Session::rollback() {
   }
   tx_touched_.clear();
   tx_deleted_.clear();
-  if (error) std::rethrow_exception(error);
 }
 
 inline void Session::expunge_all() {
