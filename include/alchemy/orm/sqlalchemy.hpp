@@ -101,11 +101,12 @@ class SQLAlchemy {
       throw ArgumentError("SQLALCHEMY_DATABASE_URI must be set");
     EngineOptions opts = config_.SQLALCHEMY_ENGINE_OPTIONS;
     opts.echo = opts.echo || config_.SQLALCHEMY_ECHO;
-    engine_ = create_engine(config_.SQLALCHEMY_DATABASE_URI, opts);
+    engine_ = make_engine(config_.SQLALCHEMY_DATABASE_URI, std::move(opts));
     for (const auto& [key, url] : config_.SQLALCHEMY_BINDS) {
       EngineOptions bind_opts;
       bind_opts.echo = config_.SQLALCHEMY_ECHO;
-      binds_[key] = create_engine(url, bind_opts);
+      bind_opts.log = config_.SQLALCHEMY_ENGINE_OPTIONS.log;
+      binds_[key] = make_engine(url, std::move(bind_opts));
     }
     auto& d = orm::detail::default_db();
     std::lock_guard lock(d.mutex);
@@ -190,6 +191,15 @@ class SQLAlchemy {
   }
 
  private:
+  /// create_engine with Flask-SQLAlchemy's driver defaults: MySQL connections are recycled
+  /// after 2 hours unless pool_recycle is set (servers drop idle ones after 8).
+  static std::shared_ptr<Engine> make_engine(const std::string& uri, EngineOptions opts) {
+    auto url = make_url(uri);
+    if ((url.dialect() == "mysql" || url.dialect() == "mariadb") && !opts.pool_recycle)
+      opts.pool_recycle = std::chrono::hours(2);
+    return std::make_shared<Engine>(std::move(url), std::move(opts));
+  }
+
   std::vector<const orm::Mapper*> all_models() const {
     return {orm::all_mappers().begin(), orm::all_mappers().end()};
   }
