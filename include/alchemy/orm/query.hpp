@@ -184,6 +184,7 @@ class Query {
       orm::detail::check_value(m, c, v, "update()");
       sets.emplace_back(&c, v);
     }
+    const auto guard = session_->use();
     session_->autoflush_for_query();
     auto keys = matching_keys();
     auto& conn = session_->connection_for(m);
@@ -209,6 +210,7 @@ class Query {
   /// Bulk DELETE of every matching row; objects in the session become deleted.
   std::int64_t delete_() const {
     const auto& m = mapper_of<T>();
+    const auto guard = session_->use();
     session_->autoflush_for_query();
     auto keys = matching_keys();
     auto& conn = session_->connection_for(m);
@@ -245,6 +247,7 @@ class Query {
 
   template <class OnRow>
   void run(const sql::Select& s, OnRow&& on_row) const {
+    const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
     const auto compiled = conn_dialect().compiler().select(s);
@@ -267,6 +270,7 @@ class Query {
   }
 
   std::int64_t scalar(sql::SelectForm form) const {
+    const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
     const auto compiled = conn_dialect().compiler().select(stmt_, form);

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "alchemy/engine/engine.hpp"
+#include "alchemy/orm/detail/thread_check.hpp"
 #include "alchemy/orm/instance_state.hpp"
 #include "alchemy/orm/model.hpp"
 
@@ -72,6 +73,7 @@ class Session {
   /// Adds a new object; the session owns it and returns a shared pointer to it.
   template <ModelType T>
   std::shared_ptr<T> add(T obj) {
+    const auto guard = use();
     check_usable();
     auto st = orm::detail::make_node<T>(std::move(obj));
     attach_new(st);
@@ -80,6 +82,7 @@ class Session {
   /// Adds an object made by alchemy::make or detached from another session.
   template <ModelType T>
   std::shared_ptr<T> add(const std::shared_ptr<T>& obj) {
+    const auto guard = use();
     check_usable();
     if (!obj) throw ArgumentError("add(): null object");
     auto st = state_ptr(obj);
@@ -113,6 +116,7 @@ class Session {
   /// Marks a persistent object for deletion; the DELETE is flushed with the next flush/commit.
   template <ModelType T>
   void delete_(const std::shared_ptr<T>& obj) {
+    const auto guard = use();
     check_usable();
     if (!obj) throw ArgumentError("delete_(): null object");
     auto st = state_ptr(obj);
@@ -131,6 +135,7 @@ class Session {
   /// Null when there is no such row.
   template <ModelType T, class K>
   std::shared_ptr<T> get(const K& key) {
+    const auto guard = use();
     check_usable();
     const auto& m = mapper_of<T>();
     if (m.key_columns().size() != 1)
@@ -172,6 +177,7 @@ class Session {
   /// Removes an object from the session: persistent → detached, pending → transient.
   template <ModelType T>
   void expunge(const std::shared_ptr<T>& obj) {
+    const auto guard = use();
     auto st = state_ptr(obj);
     if (st->session != this) throw InvalidRequestError("expunge(): object is not in this session");
     expunge_state(st);
@@ -203,6 +209,9 @@ class Session {
   template <class>
   friend class Query;
   using StatePtr = std::shared_ptr<orm::InstanceState>;
+
+  /// Marks the session in use by the calling thread (see detail/thread_check.hpp).
+  orm::detail::ThreadCheck::Guard use() const { return orm::detail::ThreadCheck::Guard(thread_check_); }
 
   template <class T>
   static StatePtr state_ptr(const std::shared_ptr<T>& obj) {
@@ -344,6 +353,7 @@ class Session {
   std::vector<StatePtr> tx_deleted_;   ///< DELETE flushed in the open transaction
   std::optional<std::string> pending_rollback_;
   bool flushing_ = false;
+  mutable orm::detail::ThreadCheck thread_check_;
 };
 
 }  // namespace alchemy

@@ -128,6 +128,7 @@ struct Flush {
 }  // namespace orm::detail
 
 inline void Session::flush() {
+  const auto guard = use();
   check_usable();
   if (flushing_) return;
   using orm::detail::Flush;
@@ -233,6 +234,7 @@ inline void Session::release_connections(bool commit) {
 }
 
 inline void Session::commit() {
+  const auto guard = use();
   flush();
   try {
     release_connections(true);
@@ -256,6 +258,7 @@ inline void Session::commit() {
 }
 
 inline void Session::rollback() {
+  const auto guard = use();
   pending_rollback_.reset();
   try {
     release_connections(false);
@@ -299,6 +302,7 @@ inline void Session::rollback() {
 }
 
 inline void Session::expunge_all() {
+  const auto guard = use();
   for (const auto& [key, st] : identity_) {
     st->state = ObjectState::detached;
     st->session = nullptr;
@@ -331,6 +335,7 @@ inline void Session::close() noexcept {
 
 template <ModelType T>
 void Session::refresh(const std::shared_ptr<T>& obj) {
+  const auto guard = use();
   check_usable();
   auto st = state_ptr(obj);
   if (st->session != this || st->state != ObjectState::persistent)
