@@ -125,14 +125,19 @@ class Pool {
       entry->connection = driver_.connect(params_);
       return entry;
     } catch (...) {
-      {
-        std::lock_guard lock(mutex_);
-        --open_;
-        --checked_out_;
-      }
-      cond_.notify_one();
+      release_slot();
       throw;
     }
+  }
+
+  /// Gives back the slot of a checkout that could not produce a connection.
+  void release_slot() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+      --checked_out_;
+    }
+    cond_.notify_one();
   }
 
   std::unique_ptr<PoolEntry> prepare_checkout(std::unique_ptr<PoolEntry> entry) {
@@ -149,12 +154,7 @@ class Pool {
         entry->connection = driver_.connect(params_);
         entry->created = now;
       } catch (...) {
-        {
-          std::lock_guard lock(mutex_);
-          --open_;
-          --checked_out_;
-        }
-        cond_.notify_one();
+        release_slot();
         throw;
       }
     }
