@@ -118,7 +118,7 @@ class Mapper {
       if (table_.columns()[i]->primary_key) key_.push_back(i);
     generated_ = -1;
     for (std::size_t i = 0; i < access_.size(); ++i) {
-      auto& c = const_cast<sql::Column&>(*table_.columns()[i]);
+      sql::Column& c = *table_.columns()[i];
       // SQLAlchemy's autoincrement="auto": a single integer primary key is generated.
       const bool candidate = key_.size() == 1 && key_[0] == i && sql::is_integer(c.type.kind);
       c.autoincrement = candidate && (explicit_autoinc_[i] ? c.autoincrement : true);
