@@ -238,6 +238,7 @@ Column<T, F> register_column(std::string_view field, F T::*member, const Options
     if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o)>, Autoincrement>) explicit_autoinc = true;
   };
   (apply(options), ...);
+  (void)apply;  // a column declared without options leaves it unused
   if (c.primary_key && c.nullable)
     throw ArgumentError("model " + m.class_name() + ": primary key column '" + c.name +
                         "' cannot be a std::optional");
