@@ -277,8 +277,10 @@ inline void Session::rollback() {
     st->has_snapshot = false;
     st->new_in_transaction = st->key_generated = false;
   }
-  // Deleted ones come back.
+  // Deleted ones come back, unless they left the session: inserted in this transaction (made
+  // transient just above) or expunged since (SQLAlchemy's _deleted minus _new).
   for (const auto& st : tx_deleted_) {
+    if (st->session != this) continue;
     st->state = ObjectState::persistent;
     identity_.insert_or_assign(st->key, st);
   }
