@@ -110,9 +110,10 @@ template <class T>
            !(std::is_unsigned_v<T> && sizeof(T) == 8))
 struct TypeTraits<T> {
   static constexpr sql::SqlType sql_type{
-      sizeof(T) <= 2 ? sql::TypeKind::small_integer
-      : (sizeof(T) == 4 && std::is_signed_v<T>) ? sql::TypeKind::integer
-                                                : sql::TypeKind::big_integer};
+      // The smallest signed SQL type that holds every value: uint16_t needs INTEGER, uint32_t BIGINT.
+      (sizeof(T) == 1 || (sizeof(T) == 2 && std::is_signed_v<T>)) ? sql::TypeKind::small_integer
+      : (sizeof(T) == 2 || (sizeof(T) == 4 && std::is_signed_v<T>)) ? sql::TypeKind::integer
+                                                                      : sql::TypeKind::big_integer};
   static sql::ValueRef to_ref(T v) noexcept { return sql::ValueRef::integer(std::int64_t(v)); }
   static sql::Value to_value(T v) noexcept { return std::int64_t(v); }
   static T from_ref(sql::ValueRef r) { return sql::detail::to_int<T>(r); }
