@@ -96,6 +96,9 @@ class Compiler {
     placeholder(s.sql, s.params.size());
   }
   void operand(CompileState& s, const Expr& e, int parent_precedence) const;
+  /// ` ESCAPE 'c'` for a [NOT] [I]LIKE with an escape character (nothing for none); a
+  /// CompileError for a character that could break out of the literal.
+  void escape_clause(CompileState& s, char escape) const;
   static int precedence(Op op) noexcept {
     switch (op) {
       case Op::or_: return 1;
@@ -132,13 +135,7 @@ inline void Compiler::expression(CompileState& s, const Expr& e) const {
   };
   const auto like = [&](std::string_view op) {
     comparison(op);
-    if (e.escape) {
-      if (e.escape == '\'' || e.escape == '\\')
-        throw CompileError("LIKE escape character must not be a quote or backslash");
-      s.sql += " ESCAPE '";
-      s.sql += e.escape;
-      s.sql += '\'';
-    }
+    escape_clause(s, e.escape);
   };
   switch (e.op) {
     case Op::column: s.sql += qualified(*e.column); return;
@@ -204,11 +201,20 @@ inline void Compiler::visit_ilike(CompileState& s, const Expr& e, bool negated) 
   s.sql += negated ? ") NOT LIKE lower(" : ") LIKE lower(";
   expression(s, *e.args[1]);
   s.sql += ')';
-  if (e.escape) {
-    s.sql += " ESCAPE '";
-    s.sql += e.escape;
-    s.sql += '\'';
-  }
+  escape_clause(s, e.escape);
+}
+
+inline void Compiler::escape_clause(CompileState& s, char escape) const {
+  if (!escape) return;
+  // The one character of a LIKE that is written into the SQL rather than bound: it must not be
+  // able to end the literal (a quote; a backslash on MySQL) or make the text invalid UTF-8.
+  const auto c = static_cast<unsigned char>(escape);
+  if (c == '\'' || c == '\\' || c < 0x20 || c > 0x7e)
+    throw CompileError("LIKE escape character must be a printable ASCII character other than a "
+                       "quote or backslash");
+  s.sql += " ESCAPE '";
+  s.sql += escape;
+  s.sql += '\'';
 }
 
 inline void Compiler::visit_empty_in(CompileState& s, const Expr& e, bool negated) const {

@@ -46,11 +46,7 @@ class Compiler final : public sql::Compiler {
     operand(s, *e.args[0], 4);
     s.sql += negated ? " NOT ILIKE " : " ILIKE ";
     operand(s, *e.args[1], 4);
-    if (e.escape) {
-      s.sql += " ESCAPE '";
-      s.sql += e.escape;
-      s.sql += '\'';
-    }
+    escape_clause(s, e.escape);
   }
 
   std::string type_ddl(const sql::Column& c) const override {
