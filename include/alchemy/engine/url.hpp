@@ -57,7 +57,7 @@ struct Url {
   /// The URL as text; the password is "***" unless `hide_password` is false.
   std::string render(bool hide_password = true) const {
     std::string s = drivername + "://";
-    if (!username.empty()) {
+    if (!username.empty() || !password.empty()) {  // "postgresql://:pw@host" has a password too
       s += encode(username);
       if (!password.empty()) s += ":" + (hide_password ? std::string("***") : encode(password));
       s += "@";
@@ -67,7 +67,7 @@ struct Url {
     else
       s += host;
     if (port) s += ":" + std::to_string(*port);
-    if (!database.empty()) s += "/" + database;
+    if (!database.empty()) s += "/" + encode_path(database);
     for (std::size_t i = 0; i < query.size(); ++i)
       s += (i == 0 ? "?" : "&") + encode(query[i].first) + "=" + encode(query[i].second);
     return s;
@@ -100,6 +100,20 @@ struct Url {
       } else {
         out += static_cast<char>(c);
       }
+    }
+    return out;
+  }
+  /// A database name or path: '/' and ':' stay as they are (sqlite:////abs/path, C:/x.db); what
+  /// make_url would split on or decode ('?' and '%') is percent-encoded.
+  static std::string encode_path(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '%')
+        out += "%25";
+      else if (c == '?')
+        out += "%3F";
+      else
+        out += c;
     }
     return out;
   }
@@ -214,6 +228,9 @@ inline Url make_url(std::string_view raw) {
   } else {
     url.host = std::string(authority);
   }
+  // Brackets only delimit an IPv6 address; inside a host name they could not be rendered back.
+  if (url.host.find_first_of("[]") != std::string::npos)
+    throw fail("'[' and ']' may only enclose an IPv6 host, as in [::1]:5432");
   if (!port_text.empty()) {
     int port = 0;
     const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
