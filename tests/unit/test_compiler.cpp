@@ -381,11 +381,9 @@ TEST_CASE("an empty not_in matches everything on PostgreSQL and MySQL", "[sql][c
         kWhere + "(accounts.id NOT IN (NULL) OR (1 = 1))", {});
 }
 
-// BUG: SQLAlchemy's visit_not_in_op_binary always wraps NOT IN in parentheses, and its SQLite
-// empty set goes inside them: "(accounts.id NOT IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1))".
-// alchemy's SQLite visit_empty_in leaves them out ("accounts.id NOT IN (SELECT 1 FROM (SELECT 1)
-// WHERE 1!=1)"), unlike its own non-empty NOT IN. Same rows; different text from SQLAlchemy.
-TEST_CASE("an empty not_in on SQLite is parenthesised like every NOT IN", "[sql][compiler][sqlite][!shouldfail]") {
+// SQLAlchemy's visit_not_in_op_binary always wraps NOT IN in parentheses, and its SQLite empty
+// set goes inside them.
+TEST_CASE("an empty not_in on SQLite is parenthesised like every NOT IN", "[sql][compiler][sqlite]") {
   check(sqlite(), where(Account::id_.not_in(std::vector<int64_t>{})),
         kWhere + "(accounts.id NOT IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1))", {});
 }
@@ -890,13 +888,10 @@ TEST_CASE("a 16-bit generated key is SMALLSERIAL on PostgreSQL", "[sql][compiler
   CHECK(sql.find("\tid SMALLSERIAL NOT NULL, \n") != std::string::npos);
 }
 
-// BUG: the mapper treats an int16_t primary key as generated (is_integer covers small_integer), so
-// INSERT leaves it out, but the SQLite compiler declares it SMALLINT: only a column declared
-// exactly INTEGER PRIMARY KEY aliases the rowid, so every such INSERT fails with "NOT NULL
-// constraint failed: small_keys.id" (checked with sqlite3). The SQLite compiler maps int64_t keys
-// to INTEGER for this reason; int16_t keys need the same.
+// Only a column declared exactly INTEGER PRIMARY KEY aliases the rowid and autoincrements, so a
+// generated int16_t key must be INTEGER too (as SMALLINT, every INSERT failed with NOT NULL).
 TEST_CASE("a 16-bit generated key on SQLite is declared INTEGER so that it aliases the rowid",
-          "[sql][compiler][ddl][sqlite][!shouldfail]") {
+          "[sql][compiler][ddl][sqlite]") {
   const auto sql = sqlite().compiler().create_table(mapper_of<compiler_test::SmallKey>().table());
   CHECK(sql.find("\tid INTEGER NOT NULL, \n") != std::string::npos);
 }

@@ -15,6 +15,7 @@
 #ifndef ALCHEMY_ENGINE_URL_HPP_
 #define ALCHEMY_ENGINE_URL_HPP_
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <ostream>
@@ -179,6 +180,22 @@ inline Url make_url(std::string_view raw) {
   }
   std::string_view rest = raw.substr(scheme_end + 3);
 
+  // user[:password]@, read as SQLAlchemy's URL pattern reads it: the user name stops at ':' or
+  // '/', and the password runs to the first '@', whatever it holds ('/' and '?' included).
+  {
+    const auto stop = std::min(rest.find_first_of(":/"), rest.size());
+    std::size_t at = std::string_view::npos;
+    if (stop < rest.size() && rest[stop] == ':') at = rest.find('@', stop + 1);
+    if (at != std::string_view::npos) {
+      url.username = detail::percent_decode(rest.substr(0, stop), "user name", raw);
+      url.password = detail::percent_decode(rest.substr(stop + 1, at - stop - 1), "password", raw);
+      rest = rest.substr(at + 1);
+    } else if (const auto user_at = rest.substr(0, stop).rfind('@'); user_at != std::string_view::npos) {
+      url.username = detail::percent_decode(rest.substr(0, user_at), "user name", raw);
+      rest = rest.substr(user_at + 1);
+    }
+  }
+
   // The query string.
   if (const auto q = rest.find('?'); q != std::string_view::npos) {
     std::string_view qs = rest.substr(q + 1);
@@ -196,20 +213,12 @@ inline Url make_url(std::string_view raw) {
     }
   }
 
-  // Authority, then the database path.
+  // Host and port, then the database path.
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos)
     url.database = detail::percent_decode(rest.substr(slash + 1), "database", raw);
 
-  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-    const std::string_view userinfo = authority.substr(0, at);
-    authority = authority.substr(at + 1);
-    const auto colon = userinfo.find(':');
-    url.username = detail::percent_decode(userinfo.substr(0, colon), "user name", raw);
-    if (colon != std::string_view::npos)
-      url.password = detail::percent_decode(userinfo.substr(colon + 1), "password", raw);
-  }
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
     const auto close = authority.find(']');

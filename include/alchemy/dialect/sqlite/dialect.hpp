@@ -43,15 +43,18 @@ class Compiler final : public sql::Compiler {
   }
 
   void visit_empty_in(sql::CompileState& s, const sql::Expr& e, bool negated) const override {
-    operand(s, *e.args[0], 4);  // SQLAlchemy's SQLite form
-    s.sql += negated ? " NOT IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1)"
+    // SQLAlchemy's SQLite form; like every NOT IN, the negated one is parenthesised.
+    if (negated) s.sql += '(';
+    operand(s, *e.args[0], 4);
+    s.sql += negated ? " NOT IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1))"
                      : " IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1)";
   }
 
   std::string type_ddl(const sql::Column& c) const override {
     // SQLite integers are 64-bit whatever the name, and only a column declared exactly INTEGER
-    // PRIMARY KEY aliases the rowid and autoincrements, so int64_t keys are INTEGER too.
-    if (c.type.kind == sql::TypeKind::big_integer) return "INTEGER";
+    // PRIMARY KEY aliases the rowid and autoincrements: int64_t columns and every generated
+    // key are INTEGER.
+    if (c.type.kind == sql::TypeKind::big_integer || c.autoincrement) return "INTEGER";
     return sql::Compiler::type_ddl(c);
   }
 };
