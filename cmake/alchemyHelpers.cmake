@@ -35,9 +35,13 @@ function(alchemy_add_driver)
   set_property(GLOBAL APPEND PROPERTY ALCHEMY_DRIVERS ${ARG_NAME})
 endfunction()
 
-# alchemy_project_options(target): warnings (and, on request, -Werror and sanitizers) for
+# alchemy_project_options(target): warnings (and, on request, -Werror and sanitizers: ASan+UBSan
+# with ALCHEMY_SANITIZE, TSan with ALCHEMY_TSAN) for
 # alchemy's own tests, examples and benchmarks. Never applied to consumers.
 function(alchemy_project_options target)
+  # Also for targets that do not link alchemy::alchemy (Catch2's main): a TU compiled as C++14
+  # (clang's default) would leave out Catch2's string_view StringMaker and break the link.
+  target_compile_features(${target} PRIVATE cxx_std_20)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # g++ 12 reports false positives inside std::variant copies at -O2 (GCC bug 105562 family).
@@ -50,5 +54,9 @@ function(alchemy_project_options target)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
       -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+  if(ALCHEMY_TSAN)
+    target_compile_options(${target} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=thread)
   endif()
 endfunction()
