@@ -91,3 +91,19 @@ TEST_CASE("brackets in a host name are refused, an IPv6 host keeps them", "[fuzz
   CHECK(v6.host == "::1");
   CHECK(v6.render(false) == "mysql://u:pw@[::1]:3306/db");
 }
+
+// Found by fuzz_url: "+://:@@e\0/\x14/@@[" parsed with host "@e\0", which render() could not
+// write back. An '@' after the password's '@' is refused, and the message does not echo the text
+// around it (it is likely the rest of a password).
+TEST_CASE("a second '@' in the authority is refused without echoing the password", "[fuzz][regression][url]") {
+  CHECK_THROWS_AS(make_url(std::string_view("+://:@@e\0/\x14/@@[", 15)), UrlError);
+  try {
+    make_url("postgresql://app:p@ssw0rd@db:5432/app");
+    FAIL("accepted a host holding '@'");
+  } catch (const UrlError& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("%40") != std::string::npos);
+    CHECK(msg.find("ssw0rd") == std::string::npos);
+  }
+  CHECK(make_url("postgresql://app:p%40ssw0rd@db:5432/app").password == "p@ssw0rd");
+}

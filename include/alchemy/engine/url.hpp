@@ -237,6 +237,10 @@ inline Url make_url(std::string_view raw) {
   } else {
     url.host = std::string(authority);
   }
+  // A second '@' (the password runs to the first one): the host would hold the rest of the
+  // password, so it is not echoed.
+  if (url.host.find('@') != std::string::npos)
+    throw fail("the host contains '@': write an '@' in the user name or password as %40");
   // Brackets only delimit an IPv6 address; inside a host name they could not be rendered back.
   if (url.host.find_first_of("[]") != std::string::npos)
     throw fail("'[' and ']' may only enclose an IPv6 host, as in [::1]:5432");
