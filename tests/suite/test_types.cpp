@@ -515,3 +515,24 @@ TEST_CASE("reading a value the field cannot hold is a DataError", "[suite][types
   CHECK(q.filter(Narrow::id_.in_({3, 5, 6})).all().size() == 3);
   CHECK(db->session.query<Wide>().get(7)->v == int64_t{1} << 40);
 }
+
+TEST_CASE("a read that fails with DataError leaves no statement running", "[suite][types]") {
+  ALCHEMY_FRESH_DB(db, Wide);
+  Wide w;
+  w.id = 1, w.v = 70000;
+  db->session.add(w);
+  db->session.commit();
+  db->session.remove();
+  CHECK_THROWS_AS(db->session.query<Narrow>().get(1), alchemy::DataError);
+  db->session.commit();
+  db->session.remove();  // the connection goes back to the pool
+  // Another connection writes: a statement left mid-result would still hold SQLite's read lock.
+  auto other = alchemy::create_engine(test::backend() == "sqlite" ? test::url() + "?timeout=0.5" : test::url());
+  auto conn = other->connect();
+  conn.begin();
+  auto& st = conn.prepare("UPDATE ty_range SET v = 5 WHERE id = 1");
+  conn.run(st, {});
+  st.reset();
+  CHECK_NOTHROW(conn.commit());
+  CHECK(db->session.query<Narrow>().get(1)->v == 5);
+}

@@ -80,6 +80,19 @@ class Statement {
   virtual void reset() noexcept = 0;
 };
 
+/// Resets a statement when the scope ends, however it ends. A statement left mid-result after an
+/// exception would keep SQLite's read lock (and block writers), or a MySQL result unread.
+class ResetGuard {
+ public:
+  explicit ResetGuard(Statement& s) noexcept : s_(s) {}
+  ~ResetGuard() { s_.reset(); }
+  ResetGuard(const ResetGuard&) = delete;
+  ResetGuard& operator=(const ResetGuard&) = delete;
+
+ private:
+  Statement& s_;
+};
+
 /// A live database handle. Not thread-safe: one thread at a time, as the pool hands it out.
 class Connection {
  public:

@@ -252,14 +252,9 @@ class Query {
     auto& conn = session_->connection_for(mapper_of<T>());
     const auto compiled = conn_dialect().compiler().select(s);
     auto& st = conn.prepare(compiled.sql);
+    const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, compiled);
-    try {
-      while (st.next()) on_row(st);
-    } catch (...) {
-      st.reset();
-      throw;
-    }
-    st.reset();
+    while (st.next()) on_row(st);
   }
 
   static void bind_and_run(engine::Connection& conn, dialect::Statement& st, const sql::Compiled& c) {
@@ -275,19 +270,18 @@ class Query {
     auto& conn = session_->connection_for(mapper_of<T>());
     const auto compiled = conn_dialect().compiler().select(stmt_, form);
     auto& st = conn.prepare(compiled.sql);
+    const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, compiled);
     std::int64_t n = 0;
     if (st.next()) n = TypeTraits<std::int64_t>::from_ref(st.column(0, sql::TypeKind::big_integer));
-    st.reset();
     return n;
   }
 
   std::int64_t execute_counted(engine::Connection& conn, const sql::Compiled& c) const {
     auto& st = conn.prepare(c.sql);
+    const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, c);
-    const auto n = st.affected_rows();
-    st.reset();
-    return n;
+    return st.affected_rows();
   }
 
   /// Keys of the rows the criteria match, read before a bulk UPDATE or DELETE.
@@ -303,9 +297,9 @@ class Query {
     auto& conn = session_->connection_for(m);
     const auto compiled = conn_dialect().compiler().select(s);
     auto& st = conn.prepare(compiled.sql);
+    const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, compiled);
     while (st.next()) keys.emplace_back(st.column(0, m.column(m.key_columns()[0]).type.kind));
-    st.reset();
     return keys;
   }
 
