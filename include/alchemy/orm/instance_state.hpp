@@ -70,6 +70,10 @@ struct InstanceState {
   bool has_snapshot = false;
   bool new_in_transaction = false;   ///< INSERTed by this session's open transaction
   bool key_generated = false;        ///< the key was filled in by that INSERT
+  bool delete_pending = false;       ///< delete_() was called; the DELETE is not flushed yet
+  /// The session whose watch list holds this object: the objects a flush compares with their
+  /// snapshots (see Session). Only ever compared, never dereferenced.
+  const Session* watched_by = nullptr;
   IdentityKey key;
   /// The fields as the transaction found them, kept once an UPDATE was flushed in it, so that
   /// rollback() can restore them.

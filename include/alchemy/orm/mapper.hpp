@@ -8,6 +8,7 @@
 #ifndef ALCHEMY_ORM_MAPPER_HPP_
 #define ALCHEMY_ORM_MAPPER_HPP_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -83,11 +84,20 @@ class Mapper {
     return access_.size() - 1;
   }
 
-  /// The fixed-shape statements for `dialect`, compiled on first use.
+  /// The fixed-shape statements for `dialect`, compiled on first use. After that, a lookup is
+  /// a few loads without the lock (it runs once per row the session reads or writes).
   MapperSql& sql_for(const dialect::Dialect& dialect) const {
+    for (const auto& f : fast_)
+      if (f.dialect.load(std::memory_order_acquire) == &dialect) return *f.sql;
     std::lock_guard lock(cache_mutex_);
     auto& slot = cache_[&dialect];
     if (!slot) slot = compile(dialect);
+    for (auto& f : fast_) {  // publish: sql first, then the dialect that makes it visible
+      if (f.dialect.load(std::memory_order_relaxed) != nullptr) continue;
+      f.sql = slot.get();
+      f.dialect.store(&dialect, std::memory_order_release);
+      break;
+    }
     return *slot;
   }
 
@@ -160,6 +170,11 @@ class Mapper {
   std::string bind_key_;
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<const dialect::Dialect*, std::unique_ptr<MapperSql>> cache_;
+  struct FastSlot {  // written under cache_mutex_, read without it
+    std::atomic<const dialect::Dialect*> dialect{nullptr};
+    MapperSql* sql = nullptr;
+  };
+  mutable FastSlot fast_[4];  // a program uses one dialect or a few; more go through cache_
 };
 
 /// Every mapped model, in the order the program registered them.

@@ -14,6 +14,12 @@
 // close(). Changes are found by comparing each object with a snapshot taken when it was loaded
 // or last flushed. A failed flush rolls the transaction back and the session refuses work with
 // PendingRollbackError until rollback(). A session is for one thread at a time.
+//
+// Which objects a flush compares: those the session handed out (get, queries, add) since a
+// flush last found them unchanged while nothing but the session held them. An object nobody
+// holds a shared_ptr to cannot change, so a flush costs what was handed out, not the size of the
+// identity map. Keep the shared_ptr while you change an object: a change made through a plain
+// reference after the last shared_ptr to the object is gone, and after a flush, is not seen.
 #ifndef ALCHEMY_ORM_SESSION_HPP_
 #define ALCHEMY_ORM_SESSION_HPP_
 
@@ -27,6 +33,7 @@
 #include <vector>
 
 #include "alchemy/engine/engine.hpp"
+#include "alchemy/orm/detail/identity_map.hpp"
 #include "alchemy/orm/detail/thread_check.hpp"
 #include "alchemy/orm/instance_state.hpp"
 #include "alchemy/orm/model.hpp"
@@ -99,6 +106,7 @@ class Session {
                                   "': another instance with the same key is already in this session");
       st->session = this;
       st->state = ObjectState::persistent;
+      watch(st);
     } else {
       throw InvalidRequestError("add(): object is " + std::string(state_name(st->state)));
     }
@@ -127,8 +135,9 @@ class Session {
       expunge_state(st);
       return;
     }
-    if (st->state != ObjectState::persistent) return;
-    if (std::find(deleted_.begin(), deleted_.end(), st) == deleted_.end()) deleted_.push_back(st);
+    if (st->state != ObjectState::persistent || st->delete_pending) return;
+    st->delete_pending = true;
+    deleted_.push_back(st);
   }
 
   /// The object with this primary key: from the identity map without SQL, else one SELECT.
@@ -140,19 +149,29 @@ class Session {
     const auto& m = mapper_of<T>();
     if (m.key_columns().size() != 1)
       throw InvalidRequestError("get(): " + m.class_name() + " has a composite key; use filter_by()");
-    orm::IdentityKey ik{&m, orm::detail::key_value(key)};
-    check_key_kind(m, ik.key);
-    if (auto it = identity_.find(ik); it != identity_.end())
-      return orm::detail::object_ptr<T>(it->second);
+    sql::Value owned;  // the key, unless it is an integer (no sql::Value needed then)
+    sql::ValueRef key_ref;
+    orm::detail::IdentityMap::iterator it;
+    if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool>) {
+      key_ref = sql::ValueRef::integer(std::int64_t(key));
+      check_key_kind(m, sql::ValueKind::integer);
+      it = identity_.find(&m, std::int64_t(key));
+    } else {
+      owned = orm::detail::key_value(key);
+      key_ref = owned.ref();
+      check_key_kind(m, owned.kind());
+      it = identity_.find(orm::IdentityKey{&m, owned});
+    }
+    if (it != identity_.end()) return hand_out<T>(it->second);
     // A lookup by key only needs what is pending or deleted to be in the database.
     if (options_.autoflush && (!new_.empty() || !deleted_.empty())) flush();
     auto& conn = connection_for(m);
     auto& st = conn.prepare(m.sql_for(conn_dialect(m)).select_by_key);
-    const sql::ValueRef params[] = {ik.key.ref()};
+    const sql::ValueRef params[] = {key_ref};
+    const dialect::ResetGuard reset(st);
     conn.run(st, params);
     std::shared_ptr<T> out;
     if (st.next()) out = materialize<T>(st);
-    st.reset();
     return out;
   }
 
@@ -222,6 +241,27 @@ class Session {
     return StatePtr(obj, st);
   }
 
+  /// Puts a persistent object on the list a flush compares with snapshots (see the top).
+  void watch(const StatePtr& st) {
+    if (st->watched_by == this) return;
+    st->watched_by = this;
+    watch_.push_back(st);
+  }
+  /// Drops watched objects that left the session (expunged, deleted, rolled back).
+  void prune_watch() {
+    std::erase_if(watch_, [this](const StatePtr& st) {
+      if (st->session == this && st->state == ObjectState::persistent) return false;
+      st->watched_by = nullptr;
+      return true;
+    });
+  }
+  /// A persistent object as the caller receives it: watched from now on.
+  template <class T>
+  std::shared_ptr<T> hand_out(const StatePtr& st) {
+    watch(st);
+    return orm::detail::object_ptr<T>(st);
+  }
+
   void attach_new(const StatePtr& st) {
     st->session = this;
     st->state = ObjectState::pending;
@@ -236,12 +276,12 @@ class Session {
           "Original exception was: " + *pending_rollback_);
   }
 
-  static void check_key_kind(const orm::Mapper& m, const sql::Value& key) {
+  static void check_key_kind(const orm::Mapper& m, sql::ValueKind got) {
     const auto want = sql::value_kind(m.column(m.key_columns()[0]).type.kind);
-    if (key.kind() != want)
+    if (got != want)
       throw ArgumentError("get(): the primary key of " + m.class_name() + " is " +
                           std::string(sql::kind_name(want)) + ", got " +
-                          std::string(sql::kind_name(key.kind())));
+                          std::string(sql::kind_name(got)));
   }
 
   Engine& engine_for(const orm::Mapper& m) {
@@ -312,19 +352,34 @@ class Session {
   template <class T>
   std::shared_ptr<T> materialize(dialect::Statement& row) {
     const auto& m = mapper_of<T>();
-    orm::IdentityKey key{&m, key_of_row(m, row)};
-    if (auto it = identity_.find(key); it != identity_.end())
-      return orm::detail::object_ptr<T>(it->second);
+    const auto& keys = m.key_columns();
+    // A single integer key (the usual case) is read once and looked up without a sql::Value.
+    sql::ValueRef int_key;
+    if (keys.size() == 1) {
+      int_key = row.column(int(keys[0]), m.column(keys[0]).type.kind);
+      if (int_key.kind() != sql::ValueKind::integer) int_key = {};
+    }
+    orm::IdentityKey key{&m, {}};
+    if (!int_key.is_null()) {
+      if (auto it = identity_.find(&m, int_key.as_integer()); it != identity_.end())
+        return hand_out<T>(it->second);
+      key.key = int_key.as_integer();
+    } else {
+      key.key = key_of_row(m, row);
+      if (auto it = identity_.find(key); it != identity_.end()) return hand_out<T>(it->second);
+    }
     auto st = orm::detail::make_empty_node<T>();
     for (std::size_t i = 0; i < m.column_count(); ++i)
-      m.access(i).read(st->object, row.column(int(i), m.column(i).type.kind));
+      m.access(i).read(st->object, !int_key.is_null() && i == keys[0]
+                                       ? int_key
+                                       : row.column(int(i), m.column(i).type.kind));
     *static_cast<T*>(st->snapshot) = *static_cast<const T*>(st->object);
     st->has_snapshot = true;
     st->state = ObjectState::persistent;
     st->session = this;
     st->key = std::move(key);
     identity_.emplace(st->key, st);
-    return orm::detail::object_ptr<T>(st);
+    return hand_out<T>(st);
   }
 
   void expunge_state(const StatePtr& st) {
@@ -333,8 +388,13 @@ class Session {
       st->state = ObjectState::transient;
     } else {
       identity_.erase(st->key);
-      deleted_.erase(std::remove(deleted_.begin(), deleted_.end(), st), deleted_.end());
+      if (st->delete_pending) deleted_.erase(std::remove(deleted_.begin(), deleted_.end(), st), deleted_.end());
+      st->delete_pending = false;
       st->state = ObjectState::detached;
+    }
+    if (st->watched_by == this) {
+      st->watched_by = nullptr;
+      watch_.erase(std::remove(watch_.begin(), watch_.end(), st), watch_.end());
     }
     st->session = nullptr;
   }
@@ -346,11 +406,12 @@ class Session {
   std::map<std::string, std::shared_ptr<Engine>, std::less<>> binds_;
   SessionOptions options_;
   std::map<Engine*, engine::Connection> connections_;
-  std::unordered_map<orm::IdentityKey, StatePtr, orm::IdentityKeyHash> identity_;
+  orm::detail::IdentityMap identity_;
   std::vector<StatePtr> new_;          ///< pending, in add order
   std::vector<StatePtr> deleted_;      ///< marked for deletion, not flushed
   std::vector<StatePtr> tx_touched_;   ///< inserted or updated in the open transaction
   std::vector<StatePtr> tx_deleted_;   ///< DELETE flushed in the open transaction
+  std::vector<StatePtr> watch_;        ///< persistent objects a flush compares (see the top)
   std::optional<std::string> pending_rollback_;
   bool flushing_ = false;
   mutable orm::detail::ThreadCheck thread_check_;

@@ -69,25 +69,20 @@ struct Flush {
       if (!(generate && static_cast<int>(i) == gen)) params.push_back(m.access(i).ref(st->object, scratch[i]));
     auto& stmt = conn.prepare(generate ? q.insert_without_key : q.insert_with_key);
     inserted.push_back(st);
+    const dialect::ResetGuard reset(stmt);
     conn.run(stmt, params);
     if (generate) {
       if (d.insert_returning()) {
-        if (!stmt.next()) {
-          stmt.reset();
+        if (!stmt.next())
           throw InvalidRequestError("INSERT ... RETURNING returned no row for " + m.class_name());
-        }
         m.access(std::size_t(gen)).read(st->object, stmt.column(0, m.column(std::size_t(gen)).type.kind));
       } else {
         const auto id = stmt.last_insert_id();
-        if (!id) {
-          stmt.reset();
-          throw InvalidRequestError("the driver reported no generated key for " + m.class_name());
-        }
+        if (!id) throw InvalidRequestError("the driver reported no generated key for " + m.class_name());
         m.access(std::size_t(gen)).read(st->object, sql::ValueRef::integer(*id));
       }
       st->key_generated = true;
     }
-    stmt.reset();
   }
 
   void update(engine::Connection& conn, const Update& u) {
@@ -104,9 +99,12 @@ struct Flush {
     std::size_t j = m.column_count();
     for (auto k : m.key_columns()) params.push_back(m.access(k).ref(u.state->snapshot, scratch[j++]));
     auto& stmt = conn.prepare(m.update_sql(d, u.mask));
-    conn.run(stmt, params);
-    const auto matched = stmt.affected_rows();
-    stmt.reset();
+    std::int64_t matched = 0;
+    {
+      const dialect::ResetGuard reset(stmt);
+      conn.run(stmt, params);
+      matched = stmt.affected_rows();
+    }
     if (matched != 1)
       throw StaleDataError("UPDATE statement on table '" + m.table().name() +
                            "' expected to update 1 row(s); " + std::to_string(matched) +
@@ -120,8 +118,8 @@ struct Flush {
     std::size_t j = 0;
     for (auto k : m.key_columns()) params.push_back(m.access(k).ref(st->snapshot, scratch[j++]));
     auto& stmt = conn.prepare(m.sql_for(s.conn_dialect(m)).delete_by_key);
+    const dialect::ResetGuard reset(stmt);
     conn.run(stmt, params);
-    stmt.reset();
   }
 };
 
@@ -132,11 +130,23 @@ inline void Session::flush() {
   check_usable();
   if (flushing_) return;
   using orm::detail::Flush;
+  // The dirty scan, over the watched objects only (see session.hpp). An unchanged one that
+  // only the session holds (the identity map and this list: use_count 2) cannot change until
+  // the session hands it out again, so it leaves the list.
   std::vector<Flush::Update> dirty;
-  for (const auto& [key, st] : identity_) {
-    if (st->state != ObjectState::persistent) continue;
-    if (const auto mask = changed_mask(*st)) dirty.push_back({st, mask});
-  }
+  std::erase_if(watch_, [&](const StatePtr& st) {
+    if (st->session != this || st->state != ObjectState::persistent) {
+      st->watched_by = nullptr;
+      return true;
+    }
+    if (const auto mask = changed_mask(*st)) {
+      dirty.push_back({st, mask});
+      return false;
+    }
+    if (st.use_count() > 2) return false;
+    st->watched_by = nullptr;
+    return true;
+  });
   if (new_.empty() && deleted_.empty() && dirty.empty()) return;
   // SQLAlchemy orders updates by primary key within a table.
   std::sort(dirty.begin(), dirty.end(), [](const Flush::Update& a, const Flush::Update& b) {
@@ -197,6 +207,7 @@ inline void Session::flush() {
     st->has_snapshot = true;
     identity_.insert_or_assign(st->key, st);
     tx_touched_.push_back(st);
+    watch(st);  // add() handed it out
   }
   for (const auto& u : dirty) {
     if (!u.state->before_transaction && !u.state->new_in_transaction) {
@@ -207,6 +218,7 @@ inline void Session::flush() {
   }
   for (const auto& st : deleted_) {
     st->state = ObjectState::deleted;
+    st->delete_pending = false;
     identity_.erase(st->key);
     tx_deleted_.push_back(st);
   }
@@ -254,6 +266,7 @@ inline void Session::commit() {
     st->state = ObjectState::detached;
     st->session = nullptr;
   }
+  if (!tx_deleted_.empty()) prune_watch();
   tx_deleted_.clear();
 }
 
@@ -283,22 +296,27 @@ inline void Session::rollback() {
     if (st->session != this) continue;
     st->state = ObjectState::persistent;
     identity_.insert_or_assign(st->key, st);
+    watch(st);
   }
   for (const auto& st : new_) {
     st->state = ObjectState::transient;
     st->session = nullptr;
   }
+  for (const auto& st : deleted_) st->delete_pending = false;
   new_.clear();
   deleted_.clear();
   // Every object returns to the database's values: the before-image of what this transaction
   // updated, the snapshot (last loaded values) for the rest. SQLAlchemy expires them instead.
-  for (const auto& [key, st] : identity_) {
-    if (st->before_transaction) {
-      st->mapper->assign(st->snapshot, st->before_transaction.get());
-      st->before_transaction.reset();
-    }
-    if (st->has_snapshot) st->mapper->assign(st->object, st->snapshot);
+  // Only watched objects can differ from their snapshots (see session.hpp).
+  for (const auto& st : tx_touched_) {
+    if (!st->before_transaction) continue;
+    st->mapper->assign(st->snapshot, st->before_transaction.get());
+    st->before_transaction.reset();
+    st->mapper->assign(st->object, st->snapshot);
   }
+  prune_watch();
+  for (const auto& st : watch_)
+    if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
   tx_touched_.clear();
   tx_deleted_.clear();
 }
@@ -317,9 +335,13 @@ inline void Session::expunge_all() {
     st->state = ObjectState::detached;
     st->session = nullptr;
   }
+  for (const auto& st : deleted_) st->delete_pending = false;
+  for (const auto& st : watch_)
+    if (st->watched_by == this) st->watched_by = nullptr;
   identity_.clear();
   new_.clear();
   deleted_.clear();
+  watch_.clear();
   tx_touched_.clear();
   tx_deleted_.clear();
 }
@@ -347,19 +369,14 @@ void Session::refresh(const std::shared_ptr<T>& obj) {
   auto& stmt = conn.prepare(m.sql_for(conn_dialect(m)).select_by_key);
   const sql::ValueRef params[] = {st->key.key.ref()};
   if (m.key_columns().size() != 1) throw InvalidRequestError("refresh(): composite keys are not supported yet");
-  conn.run(stmt, params);
-  if (!stmt.next()) {
-    stmt.reset();
-    throw InvalidRequestError("Could not refresh instance '" + m.repr(st->object) + "': the row is gone");
-  }
-  try {
+  {
+    const dialect::ResetGuard reset(stmt);
+    conn.run(stmt, params);
+    if (!stmt.next())
+      throw InvalidRequestError("Could not refresh instance '" + m.repr(st->object) + "': the row is gone");
     for (std::size_t i = 0; i < m.column_count(); ++i)
       m.access(i).read(st->object, stmt.column(int(i), m.column(i).type.kind));
-  } catch (...) {
-    stmt.reset();
-    throw;
   }
-  stmt.reset();
   m.assign(st->snapshot, st->object);
 }
 
