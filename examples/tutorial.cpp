@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The Flask-SQLAlchemy tutorial (../shared/seed/flask-sqlalchemy-tutorial.txt), step by step in
-// C++. Runs on SQLite by default; pass a URL to run it elsewhere:
+// C++. Runs on SQLite by default; pass a URL to run it elsewhere (then it drops `accounts` first):
 //
 //   ./tutorial                                              # sqlite:///app_data.db
 //   ./tutorial postgresql://app:secret@127.0.0.1:5432/app
@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   fmt::print("1. engine: {}\n", db.engine().repr());
 
   // 2. Create tables based on defined models
+  if (argc > 1) db.drop_all<Account>();  // a server keeps `accounts` between runs: start afresh
   db.create_all();
   fmt::print("2. create_all: table accounts exists\n");
 
