@@ -66,6 +66,8 @@ Times run_alchemy(const Params& p) {
     db.session.commit();
     db.session.remove();
     t.phase[0] = w.seconds();
+    t.cpu[0] = w.cpu();
+    profile_mark(kPhaseNames[0]);
     t.rows[0] = n;
   }
   {
@@ -84,6 +86,8 @@ Times run_alchemy(const Params& p) {
     db.session.commit();
     db.session.remove();
     t.phase[1] = w.seconds();
+    t.cpu[1] = w.cpu();
+    profile_mark(kPhaseNames[1]);
     t.rows[1] = found;
     t.bytes_per_object = double(heap1 - heap0) / double(n);
   }
@@ -95,6 +99,8 @@ Times run_alchemy(const Params& p) {
     db.session.commit();
     db.session.remove();
     t.phase[2] = w.seconds();
+    t.cpu[2] = w.cpu();
+    profile_mark(kPhaseNames[2]);
     t.rows[2] = rows;
   }
   {  // P4: 20 LIKE queries
@@ -105,6 +111,8 @@ Times run_alchemy(const Params& p) {
     db.session.commit();
     db.session.remove();
     t.phase[3] = w.seconds();
+    t.cpu[3] = w.cpu();
+    profile_mark(kPhaseNames[3]);
     t.rows[3] = rows;
   }
   {  // P5: load score < 100, add 1 to each, one commit
@@ -116,6 +124,8 @@ Times run_alchemy(const Params& p) {
     rows.clear();
     db.session.remove();
     t.phase[4] = w.seconds();
+    t.cpu[4] = w.cpu();
+    profile_mark(kPhaseNames[4]);
   }
   {  // P6: delete score >= 900 as objects, one commit
     Stopwatch w;
@@ -126,6 +136,8 @@ Times run_alchemy(const Params& p) {
     rows.clear();
     db.session.remove();
     t.phase[5] = w.seconds();
+    t.cpu[5] = w.cpu();
+    profile_mark(kPhaseNames[5]);
   }
   db.drop_all<BenchAccount>();
   return t;

@@ -15,6 +15,14 @@
 
 #include <sched.h>
 #include <sys/resource.h>
+#include <time.h>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define BENCH_CALLGRIND_DUMP(label) CALLGRIND_DUMP_STATS_AT(label)
+#else
+#define BENCH_CALLGRIND_DUMP(label) ((void)(label))
+#endif
 
 #include <charconv>
 #include <chrono>
@@ -47,6 +55,7 @@ struct Times {
   double batch[kPhases] = {-1, -1, -1, -1, -1, -1};
   double bytes_per_object = -1;  ///< alchemy: heap bytes per object held by the P2 session
   long rows[kPhases] = {0, 0, 0, 0, 0, 0};  ///< rows each phase touched (a cross-check)
+  double cpu[kPhases] = {0, 0, 0, 0, 0, 0};  ///< CPU seconds of the client process per phase
   std::string note;              ///< e.g. "server backend pinned to cpu 1"
 };
 
@@ -91,15 +100,29 @@ inline std::string like_pattern(int d) {
 
 // --- timing and the process -----------------------------------------------------------------------
 
+/// CPU seconds this process used so far (user and system).
+inline double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+/// Under `valgrind --tool=callgrind` (scripts/bench-profile.sh), ends one part of the profile:
+/// each phase gets its own instruction count. A no-op otherwise.
+inline void profile_mark(const char* label) { BENCH_CALLGRIND_DUMP(label); }
+
 class Stopwatch {
  public:
-  Stopwatch() : t0_(std::chrono::steady_clock::now()) {}
+  Stopwatch() : t0_(std::chrono::steady_clock::now()), c0_(cpu_seconds()) { profile_mark("between"); }
   double seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
+  /// CPU seconds since construction: less disturbed than wall time by other processes.
+  double cpu() const { return cpu_seconds() - c0_; }
 
  private:
   std::chrono::steady_clock::time_point t0_;
+  double c0_;
 };
 
 /// Peak resident set size of this process, in MiB.

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   int runs = 5;
   std::string url, server_note;
   bool pin_server = false;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const auto value = [&]() -> std::string {
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     else if (a == "--url") url = value();
     else if (a == "--pin-server") pin_server = true;
     else if (a == "--server-note") server_note = value();  // what scripts/bench.sh pinned
+    else if (a == "--only") only = value();  // alchemy or raw: for profiling one half
     else bench::die("unknown argument " + a + " (see the comment at the top of bench/main.cpp)");
   }
   if (n < 1000 && n % 7919 == 0) bench::die("--n must not be a multiple of 7919");
@@ -85,6 +87,15 @@ int main(int argc, char** argv) {
   for (int run = 0; run < runs; ++run) {
     // Alternate which half goes first, so that drift (caches, a busy neighbour) hits both.
     bench::Times ta, tr;
+    if (!only.empty()) {
+      if (only == "alchemy") ta = bench::run_alchemy(p);
+      else tr = bench::run_raw(p);
+      for (int k = 0; k < bench::kPhases; ++k)
+        std::printf("%s %s %.3f s (cpu %.3f s)\n", only.c_str(), bench::kPhaseNames[k],
+                    (only == "alchemy" ? ta : tr).phase[k], (only == "alchemy" ? ta : tr).cpu[k]);
+      if (!p.sqlite_path.empty()) std::remove(p.sqlite_path.c_str());
+      continue;
+    }
     if (run % 2 == 0) {
       ta = bench::run_alchemy(p);
       tr = bench::run_raw(p);
@@ -104,6 +115,7 @@ int main(int argc, char** argv) {
     note = ta.note.empty() ? tr.note : ta.note;
   }
 
+  if (!only.empty()) return 0;
   const int cpu = bench::pinned_cpu();
   std::printf("bench backend=%s setup runs=%d n=%ld client_cpu=%s server=%s\n", backend.c_str(),
               runs, n, cpu >= 0 ? ("pinned:" + std::to_string(cpu)).c_str() : "unpinned",

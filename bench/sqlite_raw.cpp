@@ -23,7 +23,7 @@ class Db {
  public:
   explicit Db(const std::string& path) {
     std::remove(path.c_str());
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr))
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr))
       bench::die("sqlite3_open: " + std::string(sqlite3_errmsg(db_)));
     exec("PRAGMA foreign_keys=ON");  // as alchemy's driver does
   }
@@ -96,6 +96,8 @@ Times run_raw(const Params& p) {
     db.exec("COMMIT");
     sqlite3_finalize(ins);
     t.phase[0] = w.seconds();
+    t.cpu[0] = w.cpu();
+    profile_mark(kPhaseNames[0]);
     t.rows[0] = n;
   }
   db.exec("CREATE INDEX ix_bench_accounts_score ON bench_accounts (score)");
@@ -115,6 +117,8 @@ Times run_raw(const Params& p) {
     t.rows[1] = long(rows.size());
     rows = {};
     t.phase[1] = w.seconds();
+    t.cpu[1] = w.cpu();
+    profile_mark(kPhaseNames[1]);
   }
   {  // P3
     Stopwatch w;
@@ -130,6 +134,8 @@ Times run_raw(const Params& p) {
     db.exec("COMMIT");
     sqlite3_finalize(q);
     t.phase[2] = w.seconds();
+    t.cpu[2] = w.cpu();
+    profile_mark(kPhaseNames[2]);
     t.rows[2] = total;
   }
   {  // P4
@@ -147,6 +153,8 @@ Times run_raw(const Params& p) {
     db.exec("COMMIT");
     sqlite3_finalize(q);
     t.phase[3] = w.seconds();
+    t.cpu[3] = w.cpu();
+    profile_mark(kPhaseNames[3]);
     t.rows[3] = total;
   }
   {  // P5
@@ -169,6 +177,8 @@ Times run_raw(const Params& p) {
     t.rows[4] = long(rows.size());
     rows = {};
     t.phase[4] = w.seconds();
+    t.cpu[4] = w.cpu();
+    profile_mark(kPhaseNames[4]);
   }
   {  // P6
     Stopwatch w;
@@ -188,6 +198,8 @@ Times run_raw(const Params& p) {
     t.rows[5] = long(rows.size());
     rows = {};
     t.phase[5] = w.seconds();
+    t.cpu[5] = w.cpu();
+    profile_mark(kPhaseNames[5]);
   }
   return t;
 }
