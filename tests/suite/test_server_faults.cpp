@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+// Real server faults on PostgreSQL (pg_terminate_backend) and MariaDB (KILL), beyond the single
+// kills of test_engine.cpp: a run of commits with kills between transactions and inside one (a
+// flush of inserts, updates and deletes already sent), a statement killed while it runs, and
+// a kill without pool_pre_ping. In-flight work fails with OperationalError, nothing of it is
+// written, later work succeeds, and every committed row is there. SQLite has no server to lose.
+#include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "support.hpp"
+
+namespace server_faults_suite {
+
+using namespace std::chrono_literals;
+
+struct Row : alchemy::Model<Row> {
+  ALCHEMY_TABLENAME("sf_rows");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key, alchemy::no_autoincrement);
+  ALCHEMY_COLUMN(std::string, body, alchemy::String(40));
+};
+
+inline bool server_backend() { return test::backend() != "sqlite"; }
+
+inline int64_t scalar(alchemy::engine::Connection& conn, const std::string& sql) {
+  auto& st = conn.prepare(sql);
+  const alchemy::dialect::ResetGuard reset(st);
+  conn.run(st, {});
+  if (!st.next()) throw std::runtime_error("no row from: " + sql);
+  return st.column(0, alchemy::sql::TypeKind::big_integer).as_integer();
+}
+
+inline int64_t server_id(alchemy::engine::Connection& conn) {
+  return scalar(conn, test::backend() == "postgresql" ? "SELECT pg_backend_pid()" : "SELECT CONNECTION_ID()");
+}
+
+/// Ends server connection `id` from `killer` and waits until the server no longer lists it.
+inline void kill_connection(alchemy::Engine& killer, int64_t id) {
+  auto conn = killer.connect();
+  const auto pg = test::backend() == "postgresql";
+  if (pg) scalar(conn, "SELECT pg_terminate_backend(" + std::to_string(id) + ")");
+  else conn.execute("KILL " + std::to_string(id));
+  const std::string gone = pg ? "SELECT count(*) FROM pg_stat_activity WHERE pid = " + std::to_string(id)
+                              : "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " + std::to_string(id);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (scalar(conn, gone) != 0) {
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("the server kept connection " + std::to_string(id));
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+/// The ids in sf_rows, read through a connection of `engine`.
+inline std::set<int64_t> ids_in_table(alchemy::Engine& engine) {
+  auto conn = engine.connect();
+  auto& st = conn.prepare("SELECT id FROM sf_rows");
+  const alchemy::dialect::ResetGuard reset(st);
+  conn.run(st, {});
+  std::set<int64_t> out;
+  while (st.next()) out.insert(st.column(0, alchemy::sql::TypeKind::big_integer).as_integer());
+  return out;
+}
+
+inline std::set<int64_t> range(int64_t a, int64_t b) {
+  std::set<int64_t> out;
+  for (int64_t i = a; i <= b; ++i) out.insert(i);
+  return out;
+}
+
+inline void add_rows(alchemy::Session& s, int64_t a, int64_t b) {
+  for (int64_t i = a; i <= b; ++i) {
+    Row r;
+    r.id = i, r.body = "row " + std::to_string(i);
+    s.add(r);
+  }
+}
+
+}  // namespace server_faults_suite
+
+using namespace server_faults_suite;
+
+TEST_CASE("kills between and inside transactions: committed rows all there, the killed flush wrote nothing",
+          "[suite][faults]") {
+  alchemy::Config config;
+  config.SQLALCHEMY_ENGINE_OPTIONS.pool_size = 1;  // the session always gets the pool's one connection
+  config.SQLALCHEMY_ENGINE_OPTIONS.max_overflow = 0;
+  config.SQLALCHEMY_ENGINE_OPTIONS.pool_timeout = std::chrono::duration<double>(0.5);
+  config.SQLALCHEMY_ENGINE_OPTIONS.pool_pre_ping = true;
+  auto db = test::fresh_db<Row>(nullptr, config);
+  if (!db) return;
+  if (!server_backend()) {
+    SUCCEED("SQLite has no server to lose");
+    return;
+  }
+  auto killer = alchemy::create_engine(test::url());
+  auto& s = db->session();
+  const auto pooled_id = [&] {
+    auto conn = db->engine().connect();
+    return server_id(conn);
+  };
+
+  add_rows(s, 1, 50);
+  s.commit();
+  const auto first = pooled_id();
+  kill_connection(*killer, first);  // between transactions
+  add_rows(s, 51, 100);
+  REQUIRE_NOTHROW(s.commit());  // pre-ping replaced the dead connection
+  const auto second = pooled_id();
+  CHECK(second != first);
+  CHECK(ids_in_table(*killer) == range(1, 100));
+
+  // Inside a transaction: inserts, updates and deletes flushed, then the connection dies.
+  add_rows(s, 101, 150);
+  for (int64_t i = 1; i <= 10; ++i) s.query<Row>().get(i)->body = "changed";
+  for (int64_t i = 11; i <= 20; ++i) s.delete_(s.query<Row>().get(i));
+  s.flush();
+  kill_connection(*killer, second);
+  try {
+    s.commit();
+    FAIL("commit succeeded on a killed connection");
+  } catch (const alchemy::OperationalError& e) {
+    CHECK(e.connection_invalidated());
+  }
+  s.rollback();
+  CHECK(ids_in_table(*killer) == range(1, 100));  // no insert, no delete
+  s.close();
+  for (int64_t i = 1; i <= 10; ++i) CHECK(s.query<Row>().get(i)->body == "row " + std::to_string(i));
+
+  // Later work succeeds and the first two batches are intact.
+  add_rows(s, 151, 200);
+  REQUIRE_NOTHROW(s.commit());
+  auto want = range(1, 100);
+  for (auto i : range(151, 200)) want.insert(i);
+  CHECK(ids_in_table(*killer) == want);
+  s.close();
+}
+
+TEST_CASE("a statement running when its connection is killed fails with OperationalError and its transaction is gone",
+          "[suite][faults]") {
+  auto db = test::fresh_db<Row>();
+  if (!db) return;
+  if (!server_backend()) {
+    SUCCEED("SQLite has no server to lose");
+    return;
+  }
+  auto killer = alchemy::create_engine(test::url());
+  alchemy::EngineOptions opts;
+  opts.pool_pre_ping = true;
+  auto engine = alchemy::create_engine(test::url(), opts);
+  {
+    auto conn = engine->connect();
+    const auto id = server_id(conn);
+    conn.begin();
+    conn.execute("INSERT INTO sf_rows (id, body) VALUES (1, 'in flight')");
+    std::string kill_error;
+    std::thread k([&] {
+      std::this_thread::sleep_for(300ms);
+      try {
+        kill_connection(*killer, id);
+      } catch (const std::exception& e) {
+        kill_error = e.what();
+      }
+    });
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      scalar(conn, test::backend() == "postgresql" ? "SELECT 1 FROM pg_sleep(10)" : "SELECT SLEEP(10)");
+      FAIL_CHECK("the killed statement returned normally");
+    } catch (const alchemy::OperationalError& e) {
+      INFO(e.what());
+      CHECK(e.connection_invalidated());
+    }
+    k.join();
+    CHECK(kill_error.empty());
+    CHECK(std::chrono::steady_clock::now() - start < 8s);
+  }
+  CHECK(ids_in_table(*engine).empty());
+  auto conn = engine->connect();
+  CHECK(scalar(conn, "SELECT 1") == 1);
+}
+
+TEST_CASE("without pool_pre_ping the first commit after a kill fails, writes nothing, and the retry succeeds",
+          "[suite][faults]") {
+  alchemy::Config config;
+  config.SQLALCHEMY_ENGINE_OPTIONS.pool_size = 1;
+  config.SQLALCHEMY_ENGINE_OPTIONS.max_overflow = 0;
+  config.SQLALCHEMY_ENGINE_OPTIONS.pool_timeout = std::chrono::duration<double>(0.5);
+  auto db = test::fresh_db<Row>(nullptr, config);
+  if (!db) return;
+  if (!server_backend()) {
+    SUCCEED("SQLite has no server to lose");
+    return;
+  }
+  auto killer = alchemy::create_engine(test::url());
+  auto& s = db->session();
+  add_rows(s, 1, 5);
+  s.commit();
+  {
+    auto conn = db->engine().connect();
+    kill_connection(*killer, server_id(conn));
+  }
+  add_rows(s, 6, 10);
+  try {
+    s.commit();
+    FAIL("commit succeeded on a dead pooled connection");
+  } catch (const alchemy::OperationalError& e) {
+    CHECK(e.connection_invalidated());
+  }
+  CHECK(ids_in_table(*killer) == range(1, 5));
+  s.rollback();  // the added objects are expunged: add them again
+  add_rows(s, 6, 10);
+  REQUIRE_NOTHROW(s.commit());
+  CHECK(ids_in_table(*killer) == range(1, 10));
+  s.close();
+}
