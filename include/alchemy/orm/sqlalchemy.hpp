@@ -168,11 +168,11 @@ class SQLAlchemy {
       Session* session = nullptr;
     };
     thread_local Cache cache;
-    if (cache.generation == generation_ && cache.session) return *cache.session;
+    if (cache.generation == generation_.load(std::memory_order_acquire) && cache.session) return *cache.session;
     std::lock_guard lock(sessions_mutex_);
     auto& s = sessions_[std::this_thread::get_id()];
     if (!s) s = std::make_unique<Session>(engine_, config_.session_options, binds_);
-    cache = {generation_, s.get()};
+    cache = {generation_.load(std::memory_order_relaxed), s.get()};
     return *s;
   }
 
@@ -186,7 +186,8 @@ class SQLAlchemy {
       sessions_.erase(it);
     }
     // A new generation makes every thread's cache miss once; only this thread's entry is gone.
-    generation_ = ++orm::detail::db_generation();
+    // Atomic: other threads read it without the lock (ThreadSanitizer found the plain read).
+    generation_.store(++orm::detail::db_generation(), std::memory_order_release);
     s.reset();
   }
 
@@ -234,7 +235,7 @@ class SQLAlchemy {
   std::map<std::string, std::shared_ptr<Engine>, std::less<>> binds_;
   std::mutex sessions_mutex_;
   std::unordered_map<std::thread::id, std::unique_ptr<Session>> sessions_;
-  std::uint64_t generation_ = ++orm::detail::db_generation();
+  std::atomic<std::uint64_t> generation_{++orm::detail::db_generation()};
 };
 
 inline Session& ScopedSession::operator()() const { return db_->thread_session(); }
