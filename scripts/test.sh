@@ -8,11 +8,13 @@
 #    (scripts/db-servers.sh; they are stopped again on exit, whatever happens)
 # 3. exports ALCHEMY_TEST_POSTGRESQL_URL, ALCHEMY_TEST_MYSQL_URL and
 #    ALCHEMY_TEST_REQUIRE_SERVERS=1, so server tests fail instead of skipping
-# 4. configures, builds and tests two builds:
+# 4. configures, builds and tests three builds:
 #      build/asan  Debug, clang++-14, ASan+UBSan (ALCHEMY_SANITIZE), -Werror
+#      build/tsan  Debug, clang++-14, ThreadSanitizer (ALCHEMY_TSAN): builds and
+#                  runs only the concurrency tests (tests/concurrency)
 #      build/gcc   RelWithDebInfo, g++, -Werror — its ctest runs last, so
 #                  ctest's summary line is the last line printed on success
-# Exits non-zero if any configure, build or test failed (both builds are
+# Exits non-zero if any configure, build or test failed (all builds are
 # still attempted). Logs (apt, cmake configure, server logs, server stop) go
 # to $ALCHEMY_BUILD_ROOT/logs.
 #
@@ -85,24 +87,33 @@ configure_and_build() {
     return 1
   fi
   step "[$name] build"
-  if ! cmake --build "$dir" -j "$jobs" </dev/null; then
+  if ! cmake --build "$dir" -j "$jobs" ${build_targets:+--target $build_targets} </dev/null; then
     failures+=("$name build")
     return 1
   fi
 }
 
-# run_ctest NAME : runs the tests of one build, records a failure. A build
-# that registers no test at all counts as a failure (--no-tests=error).
+# run_ctest NAME [CTEST-ARGS...] : runs the tests of one build, records a
+# failure. A build that registers no test at all counts as a failure
+# (--no-tests=error).
 run_ctest() {
-  local name="$1" rc=0
+  local name="$1" rc=0; shift
   step "[$name] ctest"
-  ctest --test-dir "$build_root/$name" --output-on-failure --no-tests=error -j "$jobs" </dev/null || rc=$?
+  ctest --test-dir "$build_root/$name" --output-on-failure --no-tests=error -j "$jobs" "$@" </dev/null || rc=$?
   if (( rc != 0 )); then failures+=("$name tests (ctest exit $rc)"); fi
 }
 
 if configure_and_build asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
      -DALCHEMY_SANITIZE=ON -DALCHEMY_WERROR=ON; then
   run_ctest asan
+fi
+
+# ThreadSanitizer: only the concurrency tests' binary is built and run, which
+# keeps this step to a minute or two. TSan exits non-zero on any report.
+export TSAN_OPTIONS="${TSAN_OPTIONS:-second_deadlock_stack=1}"
+if build_targets=alchemy_concurrency_tests configure_and_build tsan -DCMAKE_BUILD_TYPE=Debug \
+     -DCMAKE_CXX_COMPILER=clang++-14 -DALCHEMY_TSAN=ON -DALCHEMY_WERROR=ON; then
+  run_ctest tsan -R '^concurrency '
 fi
 
 gcc_ready=0
