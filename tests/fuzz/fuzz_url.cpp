@@ -127,25 +127,39 @@ void check_accepted(std::string_view raw, const alchemy::Url& url) {
 }
 
 void check_rejected(std::string_view raw, const std::string& message) {
+  (void)message;
   const auto region = password_region(raw);
   if (!region) return;
   const auto [begin, end] = *region;
   const std::string_view pw_raw = raw.substr(begin, end - begin);
   if (pw_raw.size() < 3 || !has_alnum(pw_raw)) return;
-  std::string other(raw);
-  for (std::size_t i = begin; i < end; ++i) other[i] = rotate(other[i]);
-  const auto other_message = error_of(other);
-  if (!other_message) fail("replacing the password's letters made the URL valid", raw, other);
-  const std::string_view other_pw_raw = std::string_view(other).substr(begin, end - begin);
-  const std::string pw = lenient_decode(pw_raw);
-  const std::string other_pw = lenient_decode(other_pw_raw);
-  const auto holds = [](const std::string& msg, std::string_view s) {
-    return !s.empty() && msg.find(s) != std::string::npos;
+  const std::string_view before = raw.substr(0, begin), after = raw.substr(end);
+  const auto elsewhere = [&](std::string_view s) {  // s occurs in the input outside the password
+    if (s.empty()) return true;
+    for (const auto part : {before, after})
+      if (part.find(s) != std::string_view::npos || lenient_decode(part).find(s) != std::string::npos) return true;
+    return false;
   };
-  if (holds(message, pw_raw) && holds(*other_message, other_pw_raw))
-    fail("UrlError message holds the raw password", raw, message);
-  if (pw.size() >= 3 && has_alnum(pw) && holds(message, pw) && holds(*other_message, other_pw))
-    fail("UrlError message holds the decoded password", raw, message);
+  // Replace the password's letters and digits (keeping their classes, so the URL parses the
+  // same way) until it is a text found nowhere else in the input: then a message that holds it
+  // can only have copied it from the password. (With the original password a user name or port
+  // that happens to contain the same text would look like an echo.)
+  for (int steps = 1; steps <= 9; ++steps) {
+    std::string other(raw);
+    for (std::size_t i = begin; i < end; ++i)
+      for (int k = 0; k < steps; ++k) other[i] = rotate(other[i]);
+    const std::string_view other_pw_raw = std::string_view(other).substr(begin, end - begin);
+    const std::string other_pw = lenient_decode(other_pw_raw);
+    const bool check_decoded = other_pw.size() >= 3 && has_alnum(other_pw) && !elsewhere(other_pw);
+    if (elsewhere(other_pw_raw) && !check_decoded) continue;
+    const auto other_message = error_of(other);
+    if (!other_message) fail("replacing the password's letters made the URL valid", raw, other);
+    if (!elsewhere(other_pw_raw) && other_message->find(other_pw_raw) != std::string::npos)
+      fail("UrlError message holds the raw password", other, *other_message);
+    if (check_decoded && other_message->find(other_pw) != std::string::npos)
+      fail("UrlError message holds the decoded password", other, *other_message);
+    return;
+  }
 }
 
 }  // namespace

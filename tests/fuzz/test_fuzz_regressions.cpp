@@ -107,3 +107,35 @@ TEST_CASE("a second '@' in the authority is refused without echoing the password
   }
   CHECK(make_url("postgresql://app:p%40ssw0rd@db:5432/app").password == "p@ssw0rd");
 }
+
+// fuzz_url, corpus/url/regress-at-in-database: a database path holding '@' ("db/u:p%40ss",
+// decoded to "db/u:p@ss") rendered with the '@' as is, which then ended a password: the text
+// parsed back with another user name, password and host.
+TEST_CASE("a database name holding '@' renders as %40 and parses back", "[fuzz][regression][url]") {
+  const Url u = make_url("postgresql://u@h:5432/db3/u:p%40ss");
+  CHECK(u.username == "u");
+  CHECK(u.database == "db3/u:p@ss");
+  CHECK(u.render(false) == "postgresql://u@h:5432/db3/u:p%40ss");
+  const Url again = make_url(u.render(false));
+  CHECK(again.username == "u");
+  CHECK(again.password.empty());
+  CHECK(again.host == "h");
+  CHECK(again.database == u.database);
+  CHECK(make_url("sqlite:////tmp/a@b.db").render() == "sqlite:////tmp/a%40b.db");
+  CHECK(make_url("sqlite:////tmp/a%40b.db").database == "/tmp/a@b.db");
+}
+
+// fuzz_url, corpus/url/regress-password-before-scheme: text before "://" that is no dialect name
+// ("q2/u:pw@h://...") was quoted in the message twice (as the dialect name, and unmasked in the
+// URL), and it may hold a password. Neither is echoed now.
+TEST_CASE("text before :// that is no dialect name is not echoed", "[fuzz][regression][url]") {
+  try {
+    make_url("q2/u:hunter2@h://u:hunter2@h/db");
+    FAIL("accepted an invalid dialect name");
+  } catch (const UrlError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("hunter2") == std::string::npos);
+    CHECK(msg.find("invalid character") != std::string::npos);
+  }
+}

@@ -105,7 +105,8 @@ struct Url {
     return out;
   }
   /// A database name or path: '/' and ':' stay as they are (sqlite:////abs/path, C:/x.db); what
-  /// make_url would split on or decode ('?' and '%') is percent-encoded.
+  /// make_url would split on or decode ('?', '%', and '@', which would end a password) is
+  /// percent-encoded.
   static std::string encode_path(std::string_view s) {
     std::string out;
     for (char c : s) {
@@ -113,6 +114,8 @@ struct Url {
         out += "%25";
       else if (c == '?')
         out += "%3F";
+      else if (c == '@')
+        out += "%40";
       else
         out += c;
     }
@@ -125,7 +128,15 @@ namespace detail {
 /// `raw` with anything between "user:" and "@" replaced by "***", for error messages.
 inline std::string mask_raw_url(std::string_view raw) {
   const auto scheme_end = raw.find("://");
-  if (scheme_end == std::string_view::npos) {
+  // Without a well-formed scheme in front, "://" may be anywhere (even inside a password).
+  const auto scheme_ok = [&] {
+    for (char c : raw.substr(0, scheme_end))
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+            c == '_' || c == '-' || c == '.'))
+        return false;
+    return true;
+  };
+  if (scheme_end == std::string_view::npos || !scheme_ok()) {
     // No recognisable structure: show nothing that might be a secret.
     const auto at = raw.rfind('@');
     return at == std::string_view::npos ? std::string(raw) : "***" + std::string(raw.substr(at));
@@ -176,7 +187,8 @@ inline Url make_url(std::string_view raw) {
   for (char c : url.drivername) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '+' || c == '_' || c == '-' || c == '.';
-    if (!ok) throw fail("the dialect name '" + url.drivername + "' has an invalid character");
+    // Not quoted: text before "://" that is no dialect name may be part of a password.
+    if (!ok) throw fail("the dialect name has an invalid character");
   }
   std::string_view rest = raw.substr(scheme_end + 3);
 
