@@ -1241,3 +1241,211 @@ TEST_CASE("a table of every difficult name compiles its DDL and DML in each dial
                                        std::vector<const sql::Column*>{cols[4]}) ==
         "UPDATE difficult SET \"per % cent\"=$1 WHERE difficult.\"percent%(ens)yah\" = $2");
 }
+
+// === SQL power: functions, GROUP BY / HAVING, subqueries, raw text(), upsert ======================
+
+namespace {
+namespace func = alchemy::func;
+using compiler_test::Post;
+
+/// SELECT <exprs> FROM accounts.
+sql::Select select_exprs(std::vector<sql::ExprPtr> exprs) {
+  sql::Select s = select_all<Account>();
+  s.exprs = std::move(exprs);
+  return s;
+}
+
+/// Compiles text() for `d`.
+sql::Compiled text(const Dialect& d, std::string_view sql, const sql::Params& params = {}) {
+  return d.compiler().text(sql, params);
+}
+
+/// The message of the ArgumentError that `f` throws.
+template <class F>
+std::string argument_error(F&& f) {
+  try {
+    f();
+  } catch (const alchemy::ArgumentError& e) {
+    return e.what();
+  }
+  FAIL("no ArgumentError");
+  return "";
+}
+
+template <class M>
+std::vector<const sql::Column*> cols(std::initializer_list<std::size_t> idx) {
+  std::vector<const sql::Column*> out;
+  for (auto i : idx) out.push_back(&mapper_of<M>().column(i));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("func:: renders SQL functions with SQLAlchemy's anonymous labels", "[sql][compiler][func]") {
+  const auto s = select_exprs({Account::handle_.expr(), func::count(Account::id_).expr(), func::count().expr(),
+                               func::max(Account::id_).expr(), func::lower(Account::handle_).expr()});
+  const std::string expected =
+      "SELECT accounts.handle, count(accounts.id) AS count_1, count(*) AS count_2, "
+      "max(accounts.id) AS max_1, lower(accounts.handle) AS lower_1 FROM accounts";
+  check(sqlite(), s, expected, {});
+  check(postgresql(), s, expected, {});
+  check(mysql(), s, expected, {});
+}
+
+TEST_CASE("func:: expressions deduce their C++ types", "[sql][compiler][func]") {
+  STATIC_REQUIRE(std::is_same_v<decltype(func::count())::field_type, int64_t>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::count(Account::id_))::model_type, Account>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::sum(Account::id_))::field_type, std::optional<int64_t>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::avg(Account::id_))::field_type, std::optional<double>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::min(Account::handle_))::field_type, std::optional<std::string>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::lower(Account::handle_))::field_type, std::string>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::upper(Account::secret_key_))::field_type, std::optional<std::string>>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::length(Account::handle_))::field_type, int64_t>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::coalesce(func::sum(Account::id_), 0))::field_type, int64_t>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::coalesce(Account::secret_key_, Account::handle_))::field_type, std::string>);
+  STATIC_REQUIRE(std::is_same_v<decltype(func::coalesce(Account::secret_key_, std::nullopt))::field_type,
+                                std::optional<std::string>>);
+}
+
+TEST_CASE("coalesce binds its fallback value", "[sql][compiler][func]") {
+  const auto s = select_exprs({func::coalesce(func::sum(Account::id_), 0).expr(),
+                               func::coalesce(Account::secret_key_, "none").expr()});
+  check(sqlite(), s, "SELECT coalesce(sum(accounts.id), ?) AS coalesce_1, coalesce(accounts.secret_key, ?) AS coalesce_2 FROM accounts",
+        {0, "none"});
+  check(postgresql(), s,
+        "SELECT coalesce(sum(accounts.id), $1) AS coalesce_1, coalesce(accounts.secret_key, $2) AS coalesce_2 FROM accounts",
+        {0, "none"});
+}
+
+TEST_CASE("a function compared with a value is a condition for WHERE", "[sql][compiler][func]") {
+  check_where(func::lower(Account::handle_) == "jdoe", "lower(accounts.handle) = ?", "lower(accounts.handle) = $1",
+              {"jdoe"});
+  check_where(func::length(Account::handle_) > 3, "length(accounts.handle) > ?", "length(accounts.handle) > $1", {3});
+}
+
+TEST_CASE("GROUP BY and HAVING come between WHERE and ORDER BY, parameters in order", "[sql][compiler][func]") {
+  sql::Select s = select_exprs({Account::handle_.expr(), func::count(Account::id_).expr()});
+  s.where.push_back((Account::id_ > 1).expr);
+  s.group_by.push_back(Account::handle_.expr());
+  s.having.push_back((func::count(Account::id_) > 2).expr);
+  s.order_by.push_back(func::count(Account::id_).desc().term);
+  s.limit = 5;
+  const std::string head = "SELECT accounts.handle, count(accounts.id) AS count_1 FROM accounts ";
+  check(sqlite(), s,
+        head + "WHERE accounts.id > ? GROUP BY accounts.handle HAVING count(accounts.id) > ? "
+               "ORDER BY count(accounts.id) DESC LIMIT ? OFFSET ?",
+        {1, 2, 5, 0});
+  check(postgresql(), s,
+        head + "WHERE accounts.id > $1 GROUP BY accounts.handle HAVING count(accounts.id) > $2 "
+               "ORDER BY count(accounts.id) DESC LIMIT $3",
+        {1, 2, 5});
+  check(mysql(), s,
+        head + "WHERE accounts.id > ? GROUP BY accounts.handle HAVING count(accounts.id) > ? "
+               "ORDER BY count(accounts.id) DESC LIMIT ?",
+        {1, 2, 5});
+}
+
+TEST_CASE("count() over a grouped query counts the groups", "[sql][compiler][func]") {
+  sql::Select s = select_exprs({Account::handle_.expr(), func::count().expr()});
+  s.group_by.push_back(Account::handle_.expr());
+  check(mysql(), s,
+        "SELECT count(*) AS count_1 FROM (SELECT accounts.handle, count(*) AS count_1 FROM accounts "
+        "GROUP BY accounts.handle) AS anon_1",
+        {}, sql::SelectForm::count);
+}
+
+TEST_CASE("in_ a subquery renders IN (SELECT ...), numbering parameters through it", "[sql][compiler][subquery]") {
+  sql::Select inner;
+  inner.table = &mapper_of<Post>().table();
+  inner.exprs = {Post::author_id_.expr()};
+  inner.where.push_back((Post::title_ == "x").expr);
+  auto sub = std::make_shared<sql::Select>(inner);
+  sql::Select s = select_all<Account>();
+  s.where.push_back((Account::handle_ != "a").expr);
+  s.where.push_back(sql::subquery(sql::Op::in_select, sub, Account::id_.expr()));
+  s.where.push_back((Account::id_ < 9).expr);
+  check(postgresql(), s,
+        kAll + " WHERE accounts.handle != $1 AND accounts.id IN (SELECT posts.author_id FROM posts WHERE "
+               "posts.title = $2) AND accounts.id < $3",
+        {"a", "x", 9});
+  sql::Select n = select_all<Account>();
+  n.where.push_back(sql::not_(sql::subquery(sql::Op::in_select, sub, Account::id_.expr())));
+  check(sqlite(), n,
+        kAll + " WHERE (accounts.id NOT IN (SELECT posts.author_id FROM posts WHERE posts.title = ?))", {"x"});
+}
+
+TEST_CASE("EXISTS and scalar subqueries", "[sql][compiler][subquery]") {
+  sql::Select inner;
+  inner.table = &mapper_of<Post>().table();
+  inner.exprs = {func::max(Post::author_id_).expr()};
+  auto sub = std::make_shared<sql::Select>(inner);
+  const alchemy::Expression<std::optional<int64_t>> top(sql::subquery(sql::Op::scalar_subquery, sub));
+  check_where(Account::id_ == top, "accounts.id = (SELECT max(posts.author_id) AS max_1 FROM posts)",
+              "accounts.id = (SELECT max(posts.author_id) AS max_1 FROM posts)", {});
+  sql::Select e = select_all<Account>();
+  e.where.push_back(sql::subquery(sql::Op::exists, sub));
+  check(mysql(), e, kAll + " WHERE EXISTS (SELECT max(posts.author_id) AS max_1 FROM posts)", {});
+  check(sqlite(), select_exprs({top.expr()}), "SELECT (SELECT max(posts.author_id) AS max_1 FROM posts) AS anon_1 FROM accounts", {});
+}
+
+TEST_CASE("text() turns :name into each dialect's placeholder and binds the value", "[sql][compiler][text]") {
+  const std::string_view q = "SELECT id FROM accounts WHERE handle = :h AND id > :n OR handle = :h";
+  const sql::Params p{{"h", "jdoe"}, {"n", 3}};
+  auto c = text(sqlite(), q, p);
+  CHECK(c.sql == "SELECT id FROM accounts WHERE handle = ? AND id > ? OR handle = ?");
+  CHECK(c.params == Params{"jdoe", 3, "jdoe"});
+  c = text(postgresql(), q, p);
+  CHECK(c.sql == "SELECT id FROM accounts WHERE handle = $1 AND id > $2 OR handle = $3");
+  c = text(mysql(), q, p);
+  CHECK(c.sql == "SELECT id FROM accounts WHERE handle = ? AND id > ? OR handle = ?");
+}
+
+TEST_CASE("text() leaves quoted strings, identifiers, comments and :: casts alone", "[sql][compiler][text]") {
+  auto c = text(postgresql(), "SELECT ':x', 'it''s :y', \":z\", id::text, :a::int -- :c\nFROM t /* :d */ WHERE a = :a",
+                {{"a", 1}});
+  CHECK(c.sql == "SELECT ':x', 'it''s :y', \":z\", id::text, $1::int -- :c\nFROM t /* :d */ WHERE a = $2");
+  CHECK(c.params == Params{1, 1});
+  c = text(sqlite(), "SELECT '10:30', x\\:y, a:b FROM t");
+  CHECK(c.sql == "SELECT '10:30', x:y, a:b FROM t");
+  CHECK(c.params.empty());
+  // MySQL strings take backslash escapes: \' does not end the literal.
+  c = text(mysql(), "SELECT 'a\\' :no', `:col` FROM t WHERE x = :yes", {{"yes", 2}});
+  CHECK(c.sql == "SELECT 'a\\' :no', `:col` FROM t WHERE x = ?");
+  CHECK(c.params == Params{2});
+}
+
+TEST_CASE("text() names a missing, unused or repeated parameter", "[sql][compiler][text]") {
+  CHECK(argument_error([] { text(sqlite(), "SELECT :a, :b", {{"a", 1}}); }) ==
+        "text(): no value given for parameter 'b'");
+  CHECK(argument_error([] { text(postgresql(), "SELECT :a", {{"a", 1}, {"zz", 2}}); }) ==
+        "text(): parameter 'zz' is not used by the statement");
+  CHECK(argument_error([] { text(mysql(), "SELECT :a", {{"a", 1}, {"a", 2}}); }) ==
+        "text(): parameter 'a' is given twice");
+}
+
+TEST_CASE("upsert is ON CONFLICT on SQLite and PostgreSQL and ON DUPLICATE KEY UPDATE on MySQL", "[sql][compiler][upsert]") {
+  const auto& t = mapper_of<Account>().table();
+  const auto insert_cols = cols<Account>({1, 2});
+  const auto target = cols<Account>({1});
+  const auto update = cols<Account>({2});
+  CHECK(sqlite().compiler().upsert(t, insert_cols, target, update) ==
+        "INSERT INTO accounts (handle, secret_key) VALUES (?, ?) ON CONFLICT (handle) DO UPDATE SET "
+        "secret_key = excluded.secret_key");
+  CHECK(postgresql().compiler().upsert(t, insert_cols, target, update, 2) ==
+        "INSERT INTO accounts (handle, secret_key) VALUES ($1, $2), ($3, $4) ON CONFLICT (handle) DO UPDATE "
+        "SET secret_key = excluded.secret_key");
+  CHECK(mysql().compiler().upsert(t, insert_cols, target, update) ==
+        "INSERT INTO accounts (handle, secret_key) VALUES (?, ?) ON DUPLICATE KEY UPDATE secret_key = "
+        "VALUES(secret_key)");
+  CHECK(sqlite().compiler().upsert(t, insert_cols, target, {}) ==
+        "INSERT INTO accounts (handle, secret_key) VALUES (?, ?) ON CONFLICT (handle) DO NOTHING");
+  CHECK(mysql().compiler().upsert(t, insert_cols, target, {}) ==
+        "INSERT INTO accounts (handle, secret_key) VALUES (?, ?) ON DUPLICATE KEY UPDATE handle = handle");
+  // Reserved words are quoted in the SET list too.
+  const auto& o = mapper_of<compiler_test::Order>().table();
+  CHECK(postgresql().compiler().upsert(o, cols<compiler_test::Order>({0, 1}), cols<compiler_test::Order>({0}),
+                                       cols<compiler_test::Order>({1})) ==
+        "INSERT INTO \"order\" (id, \"select\") VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET \"select\" = "
+        "excluded.\"select\"");
+  CHECK(compile_error([&] { sqlite().compiler().upsert(t, insert_cols, {}, update); }) ==
+        "ON CONFLICT DO UPDATE needs the conflict columns (a unique key)");
+}

@@ -130,6 +130,14 @@ class Column {
   template <class V> Condition<M> not_in(const std::vector<V>& values) const { return list(values, true); }
   template <class V> Condition<M> not_in(std::initializer_list<V> values) const { return list(values, true); }
 
+  /// IN (SELECT ...): a with_entities() query of one column of the same C++ type.
+  template <class Q>
+    requires requires(const Q& q) { q.subquery_select(); typename Q::scalar_type; }
+  Condition<M> in_(const Q& q) const { return sub(q, false); }
+  template <class Q>
+    requires requires(const Q& q) { q.subquery_select(); typename Q::scalar_type; }
+  Condition<M> not_in(const Q& q) const { return sub(q, true); }
+
   template <class V1, class V2>
   Condition<M> between(const V1& low, const V2& high) const {
     return {sql::between(expr(), detail::bound_value<F>(low), detail::bound_value<F>(high))};
@@ -144,7 +152,7 @@ class Column {
   template <class V>
   Condition<M> cmp(sql::Op op, const V& v) const {
     if constexpr (requires { typename V::model_type; typename V::field_type; }) {
-      static_assert(std::is_same_v<typename V::model_type, M>,
+      static_assert(std::is_same_v<typename V::model_type, M> || std::is_void_v<typename V::model_type>,
                     "alchemy: a condition cannot compare columns of two different models");
       static_assert(std::is_same_v<typename sql::Nullable<typename V::field_type>::value_type, value_type>,
                     "alchemy: the two columns hold different C++ types");
@@ -164,6 +172,13 @@ class Column {
     out.reserve(values.size());
     for (const auto& v : values) out.push_back(detail::bound_value<F>(v));
     return {sql::in(expr(), std::move(out), negated)};
+  }
+  template <class Q>
+  Condition<M> sub(const Q& q, bool negated) const {
+    static_assert(Q::entity_count == 1, "alchemy: in_(subquery) needs a query of exactly one column");
+    static_assert(std::is_same_v<typename sql::Nullable<typename Q::scalar_type>::value_type, value_type>,
+                  "alchemy: in_(subquery): the subquery's column holds a different C++ type");
+    return {sql::subquery(negated ? sql::Op::not_in_select : sql::Op::in_select, q.subquery_select(), expr())};
   }
   static std::string escape_like(std::string_view v) {
     std::string out;

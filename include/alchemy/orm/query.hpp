@@ -72,7 +72,7 @@ class Query {
   /// Adds a condition (joined to earlier ones with AND).
   template <class C>
   Query filter(const C& condition) const {
-    static_assert(std::is_same_v<C, Condition<T>>,
+    static_assert(std::is_same_v<C, Condition<T>> || std::is_same_v<C, Condition<void>>,
                   "alchemy: Query<T>::filter() takes a condition over T's own columns");
     Query q = *this;
     q.stmt_.where.push_back(condition.expr);
@@ -129,6 +129,13 @@ class Query {
     q.stmt_.distinct = true;
     return q;
   }
+
+  /// A query of columns and expressions instead of objects (orm/row_query.hpp): rows are
+  /// std::tuple<...> of the entities' C++ types.
+  ///   Account::query().with_entities(Account::handle_, func::count(Account::id_))
+  ///       .group_by(Account::handle_).all();   // std::vector<std::tuple<std::string, int64_t>>
+  template <class... Es>
+  auto with_entities(const Es&... entities) const;
 
   /// Every matching object.
   std::vector<std::shared_ptr<T>> all() const {
@@ -303,10 +310,16 @@ class Query {
     return keys;
   }
 
+  template <class, class...>
+  friend class RowQuery;
+
   Session* session_;
   sql::Select stmt_;
   mutable std::shared_ptr<std::vector<std::shared_ptr<T>>> results_;
 };
+
+template <class T, class... Vs>
+class RowQuery;
 
 template <ModelType T>
 Query<T> Session::query() {
@@ -314,5 +327,7 @@ Query<T> Session::query() {
 }
 
 }  // namespace alchemy
+
+#include "alchemy/orm/row_query.hpp"
 
 #endif  // ALCHEMY_ORM_QUERY_HPP_

@@ -11,6 +11,7 @@
 #ifndef ALCHEMY_SQL_COMPILER_HPP_
 #define ALCHEMY_SQL_COMPILER_HPP_
 
+#include <algorithm>
 #include <charconv>
 #include <span>
 #include <string>
@@ -42,6 +43,17 @@ class Compiler {
   // --- Statements -------------------------------------------------------------------------
   /// SELECT (or a count / exists over it).
   Compiled select(const Select& stmt, SelectForm form = SelectForm::rows) const;
+  /// Appends a SELECT to `s` (a whole statement, or a subquery inside one).
+  void select_into(CompileState& s, const Select& stmt) const;
+  /// Raw SQL from text(): each `:name` becomes this dialect's placeholder with the named value
+  /// bound. Quoted strings, quoted identifiers, comments and `::` casts are left alone; `\:` is
+  /// a literal colon. A parameter the SQL names but `params` lacks, or one it gives that the
+  /// SQL does not use, is an ArgumentError naming it.
+  Compiled text(std::string_view sql, std::span<const std::pair<std::string, Value>> params) const;
+  /// INSERT ... ON CONFLICT (conflict) DO UPDATE SET col = excluded.col ... (or DO NOTHING when
+  /// `update` is empty); MySQL: INSERT ... ON DUPLICATE KEY UPDATE col = VALUES(col).
+  std::string upsert(const Table& t, ColumnList cols, ColumnList conflict, ColumnList update,
+                     std::size_t rows = 1) const;
   /// INSERT INTO t (cols) VALUES (...) [, (...) × rows] [RETURNING returning].
   std::string insert(const Table& t, ColumnList cols, ColumnList returning = {},
                      std::size_t rows = 1) const;
@@ -89,6 +101,11 @@ class Compiler {
   virtual std::string column_ddl(const Column& c) const;
   /// INSERT without any column (every column takes its default).
   virtual void insert_default_values(std::string& out) const { out += " DEFAULT VALUES"; }
+  /// The conflict clause of an upsert (default: ON CONFLICT, as SQLite and PostgreSQL).
+  virtual void on_conflict(std::string& out, ColumnList cols, ColumnList conflict,
+                           ColumnList update) const;
+  /// Whether a backslash escapes the next character inside a quoted string (MySQL).
+  virtual bool backslash_escapes() const noexcept { return false; }
 
  protected:
   void bind(CompileState& s, Value v) const {
@@ -192,6 +209,36 @@ inline void Compiler::expression(CompileState& s, const Expr& e) const {
       return;
     case Op::true_: s.sql += "1 = 1"; return;
     case Op::false_: s.sql += "1 != 1"; return;
+    case Op::func:
+      s.sql += e.name;
+      s.sql += '(';
+      if (e.args.empty() && std::string_view(e.name) == "count") s.sql += '*';
+      for (std::size_t i = 0; i < e.args.size(); ++i) {
+        if (i) s.sql += ", ";
+        expression(s, *e.args[i]);
+      }
+      s.sql += ')';
+      return;
+    case Op::scalar_subquery:
+      s.sql += '(';
+      select_into(s, *e.select);
+      s.sql += ')';
+      return;
+    case Op::in_select:
+    case Op::not_in_select: {
+      const bool negated = e.op == Op::not_in_select;
+      if (negated) s.sql += '(';
+      operand(s, *e.args[0], 4);
+      s.sql += negated ? " NOT IN (" : " IN (";
+      select_into(s, *e.select);
+      s.sql += negated ? "))" : ")";
+      return;
+    }
+    case Op::exists:
+      s.sql += "EXISTS (";
+      select_into(s, *e.select);
+      s.sql += ')';
+      return;
   }
 }
 
@@ -241,5 +288,6 @@ inline void Compiler::limit_offset(CompileState& s, const Select& stmt) const {
 #include "alchemy/sql/detail/compile_ddl.hpp"
 #include "alchemy/sql/detail/compile_dml.hpp"
 #include "alchemy/sql/detail/compile_select.hpp"
+#include "alchemy/sql/detail/compile_text.hpp"
 
 #endif  // ALCHEMY_SQL_COMPILER_HPP_

@@ -28,10 +28,16 @@ enum class Op : std::uint8_t {
   is_null, is_not_null,
   and_, or_, not_,                        // logic over `args`
   true_, false_,                          // constants (an empty and_/or_)
+  func,                                   // name(args...); count with no args is count(*)
+  scalar_subquery,                        // (SELECT ...) as a value
+  in_select, not_in_select,               // x [NOT] IN (SELECT ...)
+  exists,                                 // EXISTS (SELECT ...)
 };
 
 struct Expr;
 using ExprPtr = std::shared_ptr<const Expr>;
+struct Select;
+using SelectPtr = std::shared_ptr<const Select>;
 
 /// One node of an expression.
 struct Expr {
@@ -41,6 +47,8 @@ struct Expr {
   std::vector<ExprPtr> args;       ///< operands
   std::vector<Value> values;       ///< IN lists, BETWEEN bounds
   char escape = 0;                 ///< LIKE ... ESCAPE 'c' when non-zero
+  const char* name = nullptr;      ///< Op::func: the SQL function's name (a string literal)
+  SelectPtr select;                ///< subquery operators
 };
 
 inline ExprPtr column(const Column& c) {
@@ -102,6 +110,24 @@ inline ExprPtr constant(bool v) {
   return e;
 }
 
+/// A SQL function call, `name(args...)`; `name` must be a string literal the caller controls.
+inline ExprPtr func(const char* name, std::vector<ExprPtr> args) {
+  auto e = std::make_shared<Expr>();
+  e->op = Op::func;
+  e->name = name;
+  e->args = std::move(args);
+  return e;
+}
+
+/// A subquery operator: `(SELECT ...)`, `EXISTS (SELECT ...)`, or `operand [NOT] IN (SELECT ...)`.
+inline ExprPtr subquery(Op op, SelectPtr select, ExprPtr operand = nullptr) {
+  auto e = std::make_shared<Expr>();
+  e->op = op;
+  e->select = std::move(select);
+  if (operand) e->args = {std::move(operand)};
+  return e;
+}
+
 namespace detail {
 inline ExprPtr conjunction(Op op, std::vector<ExprPtr> parts) {
   std::vector<ExprPtr> flat;
@@ -159,6 +185,8 @@ inline ExprPtr not_(const ExprPtr& e) {
     case Op::true_: return constant(false);
     case Op::false_: return constant(true);
     case Op::not_: return e->args.front();
+    case Op::in_select: return flip(Op::not_in_select);
+    case Op::not_in_select: return flip(Op::in_select);
     default: break;
   }
   auto n = std::make_shared<Expr>();

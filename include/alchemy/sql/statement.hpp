@@ -7,6 +7,7 @@
 #define ALCHEMY_SQL_STATEMENT_HPP_
 
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -21,11 +22,14 @@ struct OrderBy {
   bool descending = false;
 };
 
-/// SELECT columns FROM table WHERE ... ORDER BY ... LIMIT ... OFFSET ...
+/// SELECT columns FROM table WHERE ... GROUP BY ... HAVING ... ORDER BY ... LIMIT ... OFFSET ...
 struct Select {
   const Table* table = nullptr;
   std::vector<const Column*> columns;  ///< empty: every column of the table
+  std::vector<ExprPtr> exprs;          ///< when not empty: the select list, instead of columns
   std::vector<ExprPtr> where;          ///< joined with AND
+  std::vector<ExprPtr> group_by;
+  std::vector<ExprPtr> having;         ///< joined with AND
   std::vector<OrderBy> order_by;
   std::optional<std::int64_t> limit;
   std::optional<std::int64_t> offset;
@@ -35,6 +39,14 @@ struct Select {
 /// Which statement the compiler should make of a Select.
 enum class SelectForm { rows, count, exists };
 
+/// Raw SQL made by alchemy::text(): trusted SQL text with `:name` parameters.
+struct TextClause {
+  std::string sql;
+};
+
+/// Named parameters of a text() statement: {{"h", "jdoe"}, {"n", 3}}.
+using Params = std::vector<std::pair<std::string, Value>>;
+
 /// Compiled SQL text and its parameters, in placeholder order.
 struct Compiled {
   std::string sql;
@@ -42,5 +54,12 @@ struct Compiled {
 };
 
 }  // namespace alchemy::sql
+
+namespace alchemy {
+/// Raw SQL, as SQLAlchemy's text(). The SQL text is trusted input: write it in the program,
+/// never build it from user data. Values go in `:name` parameters, always bound:
+///   db.session.execute(alchemy::text("SELECT id FROM accounts WHERE handle = :h"), {{"h", h}});
+inline sql::TextClause text(std::string sql) { return sql::TextClause{std::move(sql)}; }
+}  // namespace alchemy
 
 #endif  // ALCHEMY_SQL_STATEMENT_HPP_

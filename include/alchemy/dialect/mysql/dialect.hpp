@@ -96,6 +96,23 @@ class Compiler final : public sql::Compiler {
   }
 
   void insert_default_values(std::string& out) const override { out += " () VALUES ()"; }
+  bool backslash_escapes() const noexcept override { return true; }
+  /// MySQL has no ON CONFLICT: ON DUPLICATE KEY UPDATE fires on any unique key, and "do
+  /// nothing" is an update of a conflict column to itself.
+  void on_conflict(std::string& out, sql::ColumnList cols, sql::ColumnList conflict,
+                   sql::ColumnList update) const override {
+    out += " ON DUPLICATE KEY UPDATE ";
+    if (update.empty()) {
+      const auto name = quote((conflict.empty() ? cols : conflict)[0]->name);
+      out += name + " = " + name;
+      return;
+    }
+    for (std::size_t i = 0; i < update.size(); ++i) {
+      if (i) out += ", ";
+      const auto name = quote(update[i]->name);
+      out += name + " = VALUES(" + name + ")";
+    }
+  }
 };
 
 /// MySQL / MariaDB: keys from the last insert id.

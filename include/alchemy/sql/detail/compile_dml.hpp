@@ -39,6 +39,41 @@ inline std::string Compiler::insert(const Table& t, ColumnList cols, ColumnList 
   return out;
 }
 
+inline std::string Compiler::upsert(const Table& t, ColumnList cols, ColumnList conflict,
+                                    ColumnList update, std::size_t rows) const {
+  if (cols.empty()) throw CompileError("an upsert needs at least one column to insert");
+  std::string out = insert(t, cols, {}, rows);
+  on_conflict(out, cols, conflict, update);
+  return out;
+}
+
+inline void Compiler::on_conflict(std::string& out, ColumnList /*cols*/, ColumnList conflict,
+                                  ColumnList update) const {
+  if (conflict.empty() && !update.empty())
+    throw CompileError("ON CONFLICT DO UPDATE needs the conflict columns (a unique key)");
+  out += " ON CONFLICT";
+  if (!conflict.empty()) {
+    out += " (";
+    for (std::size_t i = 0; i < conflict.size(); ++i) {
+      if (i) out += ", ";
+      out += quote(conflict[i]->name);
+    }
+    out += ')';
+  }
+  if (update.empty()) {
+    out += " DO NOTHING";
+    return;
+  }
+  out += " DO UPDATE SET ";
+  for (std::size_t i = 0; i < update.size(); ++i) {
+    if (i) out += ", ";
+    const auto name = quote(update[i]->name);
+    out += name;
+    out += " = excluded.";
+    out += name;
+  }
+}
+
 inline std::string Compiler::update(const Table& t, ColumnList set_cols, ColumnList key_cols) const {
   std::string out = "UPDATE " + quote(t.name()) + " SET ";
   std::size_t n = 0;

@@ -5,13 +5,36 @@
 #ifndef ALCHEMY_SQL_DETAIL_COMPILE_SELECT_HPP_
 #define ALCHEMY_SQL_DETAIL_COMPILE_SELECT_HPP_
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace alchemy::sql {
 
-inline Compiled Compiler::select(const Select& stmt, SelectForm form) const {
-  CompileState s;
-  s.sql.reserve(160);
-  const auto rows = [&] {
-    s.sql += stmt.distinct ? "SELECT DISTINCT " : "SELECT ";
+inline void Compiler::select_into(CompileState& s, const Select& stmt) const {
+  if (!stmt.table) throw CompileError("SELECT without a table");
+  s.sql += stmt.distinct ? "SELECT DISTINCT " : "SELECT ";
+  if (!stmt.exprs.empty()) {
+    // Functions and subqueries get SQLAlchemy's anonymous labels (count_1, anon_1, ...), so
+    // that the statement can itself be a subquery: MySQL refuses duplicate derived columns.
+    std::vector<std::pair<std::string_view, int>> used;
+    const auto label = [&](std::string_view base) {
+      auto it = std::find_if(used.begin(), used.end(), [&](const auto& u) { return u.first == base; });
+      if (it == used.end()) it = used.insert(used.end(), {base, 0});
+      s.sql += " AS ";
+      s.sql += base;
+      s.sql += '_';
+      s.sql += std::to_string(++it->second);
+    };
+    for (std::size_t i = 0; i < stmt.exprs.size(); ++i) {
+      if (i) s.sql += ", ";
+      const Expr& e = *stmt.exprs[i];
+      expression(s, e);
+      if (e.op == Op::func) label(e.name);
+      else if (e.op != Op::column) label("anon");
+    }
+  } else {
     bool first = true;
     const auto add = [&](const Column& c) {
       if (!first) s.sql += ", ";
@@ -22,36 +45,55 @@ inline Compiled Compiler::select(const Select& stmt, SelectForm form) const {
       for (const auto& c : stmt.table->columns()) add(*c);
     else
       for (const Column* c : stmt.columns) add(*c);
-    s.sql += " FROM ";
-    s.sql += quote(stmt.table->name());
-    if (!stmt.where.empty()) {
-      s.sql += " WHERE ";
-      if (stmt.where.size() == 1)
-        expression(s, *stmt.where.front());
-      else
-        expression(s, *and_(stmt.where));
-    }
-    if (!stmt.order_by.empty()) {
-      s.sql += " ORDER BY ";
-      for (std::size_t i = 0; i < stmt.order_by.size(); ++i) {
-        if (i) s.sql += ", ";
-        expression(s, *stmt.order_by[i].expr);
-        if (stmt.order_by[i].descending) s.sql += " DESC";
-      }
-    }
-    if (stmt.limit || stmt.offset) limit_offset(s, stmt);
+  }
+  s.sql += " FROM ";
+  s.sql += quote(stmt.table->name());
+  const auto criteria = [&](const std::vector<ExprPtr>& parts) {
+    if (parts.size() == 1)
+      expression(s, *parts.front());
+    else
+      expression(s, *and_(parts));
   };
+  if (!stmt.where.empty()) {
+    s.sql += " WHERE ";
+    criteria(stmt.where);
+  }
+  if (!stmt.group_by.empty()) {
+    s.sql += " GROUP BY ";
+    for (std::size_t i = 0; i < stmt.group_by.size(); ++i) {
+      if (i) s.sql += ", ";
+      expression(s, *stmt.group_by[i]);
+    }
+  }
+  if (!stmt.having.empty()) {
+    s.sql += " HAVING ";
+    criteria(stmt.having);
+  }
+  if (!stmt.order_by.empty()) {
+    s.sql += " ORDER BY ";
+    for (std::size_t i = 0; i < stmt.order_by.size(); ++i) {
+      if (i) s.sql += ", ";
+      expression(s, *stmt.order_by[i].expr);
+      if (stmt.order_by[i].descending) s.sql += " DESC";
+    }
+  }
+  if (stmt.limit || stmt.offset) limit_offset(s, stmt);
+}
+
+inline Compiled Compiler::select(const Select& stmt, SelectForm form) const {
+  CompileState s;
+  s.sql.reserve(160);
   switch (form) {
-    case SelectForm::rows: rows(); break;
+    case SelectForm::rows: select_into(s, stmt); break;
     case SelectForm::count:
       // SQLAlchemy's Query.count(): count the rows of the query as a subquery.
       s.sql += "SELECT count(*) AS count_1 FROM (";
-      rows();
+      select_into(s, stmt);
       s.sql += ") AS anon_1";
       break;
     case SelectForm::exists:
       s.sql += "SELECT EXISTS (";
-      rows();
+      select_into(s, stmt);
       s.sql += ") AS anon_1";
       break;
   }
