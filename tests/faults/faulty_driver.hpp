@@ -76,6 +76,7 @@ class Statement final : public alchemy::dialect::Statement {
     return inner_.next();
   }
   int column_count() const noexcept override { return inner_.column_count(); }
+  std::string column_name(int index) const override { return inner_.column_name(index); }
   alchemy::sql::ValueRef column(int index, alchemy::sql::TypeKind hint) override {
     return inner_.column(index, hint);
   }

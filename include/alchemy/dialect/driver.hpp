@@ -70,6 +70,8 @@ class Statement {
   /// Moves to the next row; false when there are no more.
   virtual bool next() = 0;
   virtual int column_count() const noexcept = 0;
+  /// The name of result column `index` (0-based), as the server reports it.
+  virtual std::string column_name(int /*index*/) const { return {}; }
   /// Column `index` (0-based) of the current row, converted towards `hint` where the driver can.
   virtual sql::ValueRef column(int index, sql::TypeKind hint) = 0;
   /// Rows matched by the last UPDATE or DELETE (matched, not changed: MySQL's CLIENT_FOUND_ROWS).

@@ -33,10 +33,12 @@
 #include <vector>
 
 #include "alchemy/engine/engine.hpp"
+#include "alchemy/engine/result.hpp"
 #include "alchemy/orm/detail/identity_map.hpp"
 #include "alchemy/orm/detail/thread_check.hpp"
 #include "alchemy/orm/instance_state.hpp"
 #include "alchemy/orm/model.hpp"
+#include "alchemy/sql/statement.hpp"
 
 namespace alchemy {
 
@@ -58,6 +60,9 @@ sql::Value key_value(const K& k) {
   else static_assert(sizeof(U) == 0, "alchemy: get() takes the primary key value (an integer or a string)");
 }
 }  // namespace orm::detail
+
+template <class T>
+class OnConflict;
 
 /// Options of a Session (SQLAlchemy's sessionmaker arguments).
 struct SessionOptions {
@@ -179,6 +184,20 @@ class Session {
   template <ModelType T>
   Query<T> query();
 
+  /// Raw SQL on the default engine, in the session's transaction (after an autoflush):
+  /// execute(alchemy::text("SELECT id FROM accounts WHERE handle = :h"), {{"h", "jdoe"}}).
+  /// The SQL text is trusted; values are always bound. One statement per call. Objects in the
+  /// session do not see what the statement changes until refresh(). (orm/detail/execute.hpp)
+  Result execute(const sql::TextClause& statement, const sql::Params& params = {});
+  /// INSERT, or on a conflict with `on`'s unique columns UPDATE them / do nothing, in one
+  /// statement (orm/upsert.hpp): session.upsert(Account{...}, on_conflict(Account::handle_).do_update()).
+  /// Returns the row count the database reports (see docs/raw-sql-and-upsert.md).
+  template <ModelType T>
+  std::int64_t upsert(const T& obj, const OnConflict<T>& on);
+  /// The same for several objects, in one statement.
+  template <ModelType T>
+  std::int64_t upsert(const std::vector<T>& objs, const OnConflict<T>& on);
+
   // --- Transactions -----------------------------------------------------------------------------
   /// Writes pending inserts, changes and deletes, in dependency order, in the open transaction.
   void flush();
@@ -295,8 +314,8 @@ class Session {
   const dialect::Dialect& conn_dialect(const orm::Mapper& m) { return engine_for(m).dialect(); }
 
   /// The connection for a model's engine, with a transaction begun (autobegin).
-  engine::Connection& connection_for(const orm::Mapper& m) {
-    Engine& e = engine_for(m);
+  engine::Connection& connection_for(const orm::Mapper& m) { return connection_for(engine_for(m)); }
+  engine::Connection& connection_for(Engine& e) {
     auto it = connections_.find(&e);
     if (it == connections_.end()) it = connections_.emplace(&e, e.connect()).first;
     if (!it->second.in_transaction()) it->second.begin();
@@ -420,5 +439,6 @@ class Session {
 }  // namespace alchemy
 
 #include "alchemy/orm/detail/flush.hpp"
+#include "alchemy/orm/detail/execute.hpp"
 
 #endif  // ALCHEMY_ORM_SESSION_HPP_

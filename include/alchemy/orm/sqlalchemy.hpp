@@ -66,6 +66,15 @@ class ScopedSession {
   template <ModelType T> void expunge(const std::shared_ptr<T>& obj) const { (*this)().expunge(obj); }
   template <ModelType T> bool is_modified(const T& obj) const { return (*this)().is_modified(obj); }
   void expunge_all() const { (*this)().expunge_all(); }
+  Result execute(const sql::TextClause& statement, const sql::Params& params = {}) const {
+    return (*this)().execute(statement, params);
+  }
+  template <ModelType T> std::int64_t upsert(const T& obj, const OnConflict<T>& on) const {
+    return (*this)().upsert(obj, on);
+  }
+  template <ModelType T> std::int64_t upsert(const std::vector<T>& objs, const OnConflict<T>& on) const {
+    return (*this)().upsert(objs, on);
+  }
   void flush() const { (*this)().flush(); }
   void commit() const { (*this)().commit(); }
   void rollback() const { (*this)().rollback(); }

@@ -197,6 +197,7 @@ struct Column {
   unsigned long length = 0;
   Flag is_null{};
   Flag error{};
+  std::string name;  ///< the column's name in the result
 };
 
 inline bool is_string_type(enum_field_types t) noexcept {
@@ -327,6 +328,10 @@ class MysqlStatement final : public Statement {
   }
 
   int column_count() const noexcept override { return static_cast<int>(columns_.size()); }
+  std::string column_name(int index) const override {
+    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size()) return {};
+    return columns_[static_cast<std::size_t>(index)].name;
+  }
 
   sql::ValueRef column(int index, sql::TypeKind hint) override {
     if (index < 0 || static_cast<std::size_t>(index) >= columns_.size())
@@ -418,6 +423,7 @@ class MysqlStatement final : public Statement {
       auto& c = columns_[i];
       auto& b = result_binds_[i];
       c.is_unsigned = false;
+      c.name.assign(f.name ? f.name : "", f.name_length);
       switch (f.type) {
         case MYSQL_TYPE_TINY:
         case MYSQL_TYPE_SHORT:

@@ -196,6 +196,11 @@ class PgStatement final : public Statement {
   int column_count() const noexcept override {
     return result_ ? PQnfields(result_.get()) : described_columns_;
   }
+  std::string column_name(int index) const override {
+    if (!result_ || index < 0 || index >= PQnfields(result_.get())) return {};
+    const char* n = PQfname(result_.get(), index);
+    return n ? n : "";
+  }
   sql::ValueRef column(int index, sql::TypeKind hint) override;
   std::int64_t affected_rows() const noexcept override { return affected_; }
   std::optional<std::int64_t> last_insert_id() const noexcept override { return std::nullopt; }

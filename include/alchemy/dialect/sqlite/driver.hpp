@@ -96,6 +96,10 @@ class Statement final : public dialect::Statement {
   }
 
   int column_count() const noexcept override { return sqlite3_column_count(stmt_); }
+  std::string column_name(int index) const override {
+    const char* n = sqlite3_column_name(stmt_, index);
+    return n ? n : "";
+  }
 
   sql::ValueRef column(int index, sql::TypeKind hint) override {
     switch (sqlite3_column_type(stmt_, index)) {

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Internal header; do not include directly. Included by <alchemy/orm/session.hpp>.
+//
+// Session::execute (raw SQL through text()) and Session::upsert.
+#ifndef ALCHEMY_ORM_DETAIL_EXECUTE_HPP_
+#define ALCHEMY_ORM_DETAIL_EXECUTE_HPP_
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "alchemy/orm/upsert.hpp"
+
+namespace alchemy {
+
+inline Result Session::execute(const sql::TextClause& statement, const sql::Params& params) {
+  const auto guard = use();
+  autoflush_for_query();
+  const auto compiled = engine_->dialect().compiler().text(statement.sql, params);
+  auto& conn = connection_for(*engine_);
+  auto& st = conn.prepare(compiled.sql);
+  const dialect::ResetGuard reset(st);
+  std::vector<sql::ValueRef> refs;
+  refs.reserve(compiled.params.size());
+  for (const auto& p : compiled.params) refs.push_back(p.ref());
+  conn.run(st, refs);
+  return Result::read(st);
+}
+
+template <ModelType T>
+std::int64_t Session::upsert(const T& obj, const OnConflict<T>& on) {
+  return upsert(std::vector<T>{obj}, on);
+}
+
+template <ModelType T>
+std::int64_t Session::upsert(const std::vector<T>& objs, const OnConflict<T>& on) {
+  const auto guard = use();
+  const auto& m = mapper_of<T>();
+  if (on.action() == OnConflict<T>::Action::unset)
+    throw ArgumentError("upsert(): say what a conflict does: on_conflict(...).do_update(...) or "
+                        ".do_nothing()");
+  if (objs.empty()) return 0;
+  // The generated key is left to the database when every object leaves it at 0.
+  const int gen = m.generated_key();
+  std::size_t unset_keys = 0;
+  if (gen >= 0)
+    for (const auto& o : objs) {
+      const auto v = m.access(std::size_t(gen)).get(&o);
+      if (v.kind() == sql::ValueKind::integer && v.as_integer() == 0) ++unset_keys;
+    }
+  if (unset_keys != 0 && unset_keys != objs.size())
+    throw ArgumentError("upsert(): either every object sets the primary key of " + m.class_name() +
+                        " or none does");
+  const bool skip_key = gen >= 0 && unset_keys == objs.size();
+  std::vector<const sql::Column*> cols, target, update;
+  std::vector<std::size_t> fields;
+  for (std::size_t i = 0; i < m.column_count(); ++i) {
+    if (skip_key && int(i) == gen) continue;
+    cols.push_back(&m.column(i));
+    fields.push_back(i);
+  }
+  for (auto i : on.target()) target.push_back(&m.column(i));
+  if (on.action() == OnConflict<T>::Action::update) {
+    for (auto i : on.update()) update.push_back(&m.column(i));
+  } else if (on.action() == OnConflict<T>::Action::update_all) {
+    for (auto i : fields)
+      if (!m.column(i).primary_key && std::find(on.target().begin(), on.target().end(), i) == on.target().end())
+        update.push_back(&m.column(i));
+  }
+  std::vector<sql::Value> values;
+  values.reserve(objs.size() * fields.size());
+  for (const auto& o : objs)
+    for (auto i : fields) {
+      auto v = m.access(i).get(&o);
+      if (v.is_null() && !m.column(i).nullable)
+        throw ArgumentError("upsert(): column '" + m.column(i).name + "' of " + m.class_name() +
+                            " is NOT NULL");
+      values.push_back(std::move(v));
+    }
+  autoflush_for_query();
+  Engine& e = engine_for(m);
+  const auto sql = e.dialect().compiler().upsert(m.table(), cols, target, update, objs.size());
+  auto& conn = connection_for(e);
+  auto& st = conn.prepare(sql);
+  const dialect::ResetGuard reset(st);
+  std::vector<sql::ValueRef> refs;
+  refs.reserve(values.size());
+  for (const auto& v : values) refs.push_back(v.ref());
+  conn.run(st, refs);
+  return st.affected_rows();
+}
+
+}  // namespace alchemy
+
+#endif  // ALCHEMY_ORM_DETAIL_EXECUTE_HPP_
