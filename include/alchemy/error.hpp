@@ -11,8 +11,9 @@
 //   │                         DetachedInstanceError, ResourceClosedError
 //   ├─ StaleDataError
 //   ├─ PoolTimeoutError
-//   └─ DatabaseError ── OperationalError ── TransactionRollbackError
-//                       IntegrityError, DataError, ProgrammingError, InternalError
+//   ├─ DatabaseError ── OperationalError ── TransactionRollbackError
+//   │                   IntegrityError, DataError, ProgrammingError, InternalError
+//   └─ NotFound   (get_or_404, first_or_404, one_or_404, paginate: an HTTP 404, not a database fault)
 //
 // Messages never hold parameter values or passwords.
 #ifndef ALCHEMY_ERROR_HPP_
@@ -178,6 +179,23 @@ class TransactionRollbackError : public OperationalError {
  public:
   using OperationalError::OperationalError;
   bool retryable() const noexcept override { return true; }
+};
+
+/// What Flask-SQLAlchemy answers with `abort(404)`: get_or_404, first_or_404 and one_or_404 found
+/// nothing, or paginate() was asked for a page that does not exist. Not a DatabaseError: map it
+/// to HTTP 404 in the web framework (code() is 404, description() the text for the response).
+class NotFound : public Error {
+ public:
+  explicit NotFound(std::string description = {})
+      : Error(description.empty() ? std::string("404 Not Found") : "404 Not Found: " + description),
+        description_(std::move(description)) {}
+  /// The HTTP status: always 404.
+  static constexpr int code() noexcept { return 404; }
+  /// The description given to the *_or_404 call; empty when none was given.
+  const std::string& description() const noexcept { return description_; }
+
+ private:
+  std::string description_;
 };
 
 }  // namespace alchemy

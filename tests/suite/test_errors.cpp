@@ -110,14 +110,20 @@ TEST_CASE("a UNIQUE violation on commit raises IntegrityError and the session wa
   REQUIRE(err);
   CHECK(err->constraint() == alchemy::Constraint::unique);
   CHECK(err->driver() == test::backend());
+  // MySQL/MariaDB: the two pending rows go out as one multi-row INSERT (see flush.hpp).
   CHECK(err->statement() == (test::backend() == "postgresql"
                                  ? "INSERT INTO accounts (handle, secret_key) VALUES ($1, $2) RETURNING accounts.id"
+                             : test::backend() == "mysql"
+                                 ? "INSERT INTO accounts (handle, secret_key) VALUES (?, ?), (?, ?)"
                                  : "INSERT INTO accounts (handle, secret_key) VALUES (?, ?)"));
   if (test::backend() == "postgresql") CHECK(err->sqlstate() == "23505");
   if (test::backend() == "mysql") CHECK(err->native_code() == 1062);
   // Inserts come before updates within a table, so the failure is at the second INSERT and
   // the UPDATE is never sent. The flush rolls back at once: one ROLLBACK.
-  CHECK(rec.statements() == Strings{"BEGIN (implicit)", err->statement(), err->statement(), "ROLLBACK"});
+  if (test::backend() == "mysql")
+    CHECK(rec.statements() == Strings{"BEGIN (implicit)", err->statement(), "ROLLBACK"});
+  else
+    CHECK(rec.statements() == Strings{"BEGIN (implicit)", err->statement(), err->statement(), "ROLLBACK"});
   CHECK_FALSE(s.in_transaction());
 
   // Nothing was written.
@@ -227,8 +233,13 @@ TEST_CASE("a foreign key violation on flush raises IntegrityError and writes not
   if (test::backend() == "postgresql") CHECK(err->sqlstate() == "23503");
   if (test::backend() == "mysql") CHECK(err->native_code() == 1452);
   const auto st = rec.statements();
-  REQUIRE(st.size() == 4);
-  CHECK(st[1] == st[2]);  // two INSERTs into sess_posts
+  if (test::backend() == "mysql") {  // one two-row INSERT
+    REQUIRE(st.size() == 3);
+    CHECK(st[1].rfind("INSERT INTO sess_posts", 0) == 0);
+  } else {
+    REQUIRE(st.size() == 4);
+    CHECK(st[1] == st[2]);  // two INSERTs into sess_posts
+  }
   CHECK(st.back() == "ROLLBACK");
   CHECK(good->id == 0);
   CHECK(orphan->id == 0);
@@ -270,12 +281,15 @@ TEST_CASE("a flush whose third of five inserts fails leaves none of them, nor ea
   REQUIRE(err);
   CHECK(err->constraint() == alchemy::Constraint::foreign_key);
   const auto st = rec.sql();
-  // UPDATE alice; then accounts (INSERT carol, UPDATE bob), then the posts up to the third.
-  REQUIRE(st.size() == 6);
+  // UPDATE alice; then accounts (INSERT carol, UPDATE bob), then the posts: up to the third
+  // on SQLite; all five sent in one pipeline on PostgreSQL (the server skips those after the
+  // failure); one five-row INSERT on MySQL/MariaDB.
+  const std::size_t posts_sent = test::backend() == "sqlite" ? 3 : test::backend() == "postgresql" ? 5 : 1;
+  REQUIRE(st.size() == 3 + posts_sent);
   CHECK(st[0].rfind("UPDATE accounts", 0) == 0);
   CHECK(st[1].rfind("INSERT INTO accounts", 0) == 0);
   CHECK(st[2].rfind("UPDATE accounts", 0) == 0);
-  for (int i = 3; i < 6; ++i) CHECK(st[std::size_t(i)].rfind("INSERT INTO sess_posts", 0) == 0);
+  for (std::size_t i = 3; i < st.size(); ++i) CHECK(st[i].rfind("INSERT INTO sess_posts", 0) == 0);
   CHECK(rec.statements().back() == "ROLLBACK");
 
   CHECK(stored_count<Post>(*db) == 0);

@@ -390,9 +390,14 @@ TEST_CASE("inserts are flushed in the order the objects were added", "[suite][se
   auto a = s.add(Account("alice"));
   auto b = s.add(Account("bob"));
   s.commit();
-  CHECK(rec.lines == Strings{"BEGIN (implicit)", insert_account(), "[parameters: ('carol', None)]",
-                             insert_account(), "[parameters: ('alice', None)]", insert_account(),
-                             "[parameters: ('bob', None)]", "COMMIT"});
+  if (test::backend() == "mysql")  // one multi-row INSERT, rows in add order (see flush.hpp)
+    CHECK(rec.lines == Strings{"BEGIN (implicit)",
+                               "INSERT INTO accounts (handle, secret_key) VALUES (?, ?), (?, ?), (?, ?)",
+                               "[parameters: ('carol', None, 'alice', None, 'bob', None)]", "COMMIT"});
+  else
+    CHECK(rec.lines == Strings{"BEGIN (implicit)", insert_account(), "[parameters: ('carol', None)]",
+                               insert_account(), "[parameters: ('alice', None)]", insert_account(),
+                               "[parameters: ('bob', None)]", "COMMIT"});
   CHECK(c->id == 1);
   CHECK(a->id == 2);
   CHECK(b->id == 3);

@@ -21,8 +21,10 @@
 #define ALCHEMY_DIALECT_DRIVER_HPP_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -117,6 +119,55 @@ class Connection {
   virtual bool is_broken() const noexcept = 0;
   /// Whether this table exists in the connection's default schema.
   virtual bool has_table(std::string_view name) = 0;
+
+  /// Runs `sql` once per row of `params` (row after row, `width` values each) and returns the
+  /// rows affected in all. With `keys`, appends one generated key per row: the first column of
+  /// the row the statement returned (INSERT ... RETURNING), else the driver's last_insert_id().
+  /// This default runs one prepared statement per row; a driver that can send the rows in fewer
+  /// round trips (PostgreSQL's pipeline mode) overrides it. The first failure is thrown and the
+  /// rows after it are not run: call it inside a transaction for all or nothing. `on_row`, if
+  /// set, is called with each row's index just before that row is run or sent (echo logging).
+  virtual std::int64_t execute_batch(const std::string& sql, std::size_t width,
+                                     std::span<const sql::ValueRef> params,
+                                     std::vector<std::int64_t>* keys,
+                                     const std::function<void(std::size_t)>& on_row = {}) {
+    if (width == 0 || params.size() % width != 0)
+      throw ArgumentError("execute_batch: the values do not fill whole rows of " +
+                          std::to_string(width));
+    Statement& st = prepare(sql);
+    std::int64_t affected = 0;
+    for (std::size_t row = 0; row < params.size(); row += width) {
+      const ResetGuard reset(st);
+      if (on_row) on_row(row / width);
+      for (std::size_t i = 0; i < width; ++i) st.bind(static_cast<int>(i), params[row + i]);
+      st.execute();
+      affected += st.affected_rows();
+      if (!keys) continue;
+      if (st.column_count() > 0) {
+        if (!st.next()) throw InvalidRequestError("INSERT ... RETURNING returned no row [SQL: " + sql + "]");
+        const auto v = st.column(0, sql::TypeKind::big_integer);
+        if (v.kind() != sql::ValueKind::integer)
+          throw InvalidRequestError("RETURNING gave no integer key [SQL: " + sql + "]");
+        keys->push_back(v.as_integer());
+      } else if (const auto id = st.last_insert_id()) {
+        keys->push_back(*id);
+      } else {
+        throw InvalidRequestError("the driver reported no generated key [SQL: " + sql + "]");
+      }
+    }
+    return affected;
+  }
+
+  /// When one multi-row INSERT into a table with an auto-increment key is guaranteed to give its
+  /// rows consecutive keys, the step between them (last_insert_id() is the first row's key);
+  /// otherwise nothing, and the unit of work inserts such rows one statement at a time.
+  virtual std::optional<std::int64_t> multirow_key_step() { return std::nullopt; }
+
+  /// How many rows the unit of work puts in one multi-row statement (INSERT ... VALUES lists,
+  /// DELETE ... WHERE key IN lists) on this connection; 1: it uses execute_batch() instead
+  /// (SQLite, where a prepared statement per row is already the fastest, and PostgreSQL, whose
+  /// pipeline also reads back RETURNING keys row by row).
+  virtual std::size_t multirow_rows() const noexcept { return 1; }
 };
 
 /// A C client binding: opens connections.

@@ -13,11 +13,13 @@
 #ifndef ALCHEMY_ENGINE_CONNECTION_HPP_
 #define ALCHEMY_ENGINE_CONNECTION_HPP_
 
+#include <functional>
 #include <memory>
 #include <type_traits>
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "alchemy/engine/log.hpp"
 #include "alchemy/engine/pool.hpp"
@@ -75,6 +77,18 @@ class Connection {
       for (std::size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i), params[i]);
       st.execute();
     });
+  }
+
+  /// Runs `sql` once per row of `params` (`width` values per row) in as few round trips as the
+  /// driver can (dialect::Connection::execute_batch) and returns the rows affected in all; with
+  /// `keys`, one generated key per row is appended. Echo logs every row, as run() would.
+  std::int64_t run_batch(const std::string& sql, std::size_t width,
+                         std::span<const sql::ValueRef> params, std::vector<std::int64_t>* keys) {
+    // Echo: each row as the driver runs it (or sends it, in PostgreSQL's pipeline).
+    std::function<void(std::size_t)> log;
+    if (echo() && width != 0)
+      log = [&](std::size_t row) { logger_->statement(sql, params.subspan(row * width, width)); };
+    return guard([&] { return raw().execute_batch(sql, width, params, keys, log); });
   }
 
   /// Runs SQL without parameters or results (DDL).

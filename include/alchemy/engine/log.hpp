@@ -10,6 +10,7 @@
 #define ALCHEMY_ENGINE_LOG_HPP_
 
 #include <cstdio>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "alchemy/engine/options.hpp"
+#include "alchemy/engine/record.hpp"
 #include "alchemy/sql/detail/datetime.hpp"
 #include "alchemy/sql/value.hpp"
 
@@ -29,6 +31,11 @@ class Logger {
 
   bool enabled() const noexcept { return enabled_; }
   void set_enabled(bool on) noexcept { enabled_ = on; }
+  bool hide_parameters() const noexcept { return hide_parameters_; }
+
+  /// Where executed statements are recorded (SQLALCHEMY_RECORD_QUERIES); null: nowhere.
+  QueryRecorder* recorder() const noexcept { return recorder_.get(); }
+  void set_recorder(std::shared_ptr<QueryRecorder> recorder) noexcept { recorder_ = std::move(recorder); }
 
   void line(std::string_view text) const {
     if (sink_) {
@@ -86,6 +93,7 @@ class Logger {
   bool enabled_;
   bool hide_parameters_;
   LogSink sink_;
+  std::shared_ptr<QueryRecorder> recorder_;
 };
 
 }  // namespace alchemy::engine

@@ -48,6 +48,8 @@ struct MapperSql {
   std::string insert_without_key;  ///< every column but the generated key
   std::string delete_by_key;
   std::unordered_map<std::uint64_t, std::string> update_by_mask;  ///< changed columns → UPDATE
+  /// Multi-row statements by (rows << 2 | what): INSERT with key (0), without it (1), DELETE IN (2).
+  std::unordered_map<std::uint64_t, std::string> multirow;
 };
 
 /// A model class's mapping.
@@ -69,6 +71,8 @@ class Mapper {
   const std::vector<std::size_t>& key_columns() const noexcept { return key_; }
   /// The column the database generates (an autoincrement key), or -1.
   int generated_key() const noexcept { return generated_; }
+  /// The version counter column (alchemy::version_id), or -1.
+  int version_column() const noexcept { return version_; }
 
   /// The column named `name`, or nullptr.
   const sql::Column* find(std::string_view name) const noexcept { return table_.find(name); }
@@ -77,6 +81,15 @@ class Mapper {
   std::size_t add(sql::Column column, std::unique_ptr<FieldAccess> access, bool explicit_autoinc) {
     if (table_.find(column.name))
       throw ArgumentError("model " + class_name_ + " declares column '" + column.name + "' twice");
+    if (column.version_id) {
+      if (version_ >= 0)
+        throw ArgumentError("model " + class_name_ + " declares a second version_id column '" +
+                            column.name + "'");
+      if (!sql::is_integer(column.type.kind) || column.primary_key)
+        throw ArgumentError("model " + class_name_ + ": the version_id column '" + column.name +
+                            "' must be an integer column outside the primary key");
+      version_ = static_cast<int>(access_.size());
+    }
     table_.add_column(std::move(column));
     access_.push_back(std::move(access));
     explicit_autoinc_.push_back(explicit_autoinc);
@@ -111,7 +124,32 @@ class Mapper {
     for (std::size_t i = 0; i < access_.size(); ++i)
       if (mask & (std::uint64_t{1} << i)) set.push_back(&column(i));
     for (auto k : key_) key.push_back(&column(k));
+    if (version_ >= 0) key.push_back(&column(std::size_t(version_)));  // ... AND version = old
     return s.update_by_mask.emplace(mask, dialect.compiler().update(table_, set, key)).first->second;
+  }
+
+  /// INSERT of `rows` rows with every column (`with_key`) or all but the generated key, for
+  /// dialects without RETURNING; compiled once per row count and dialect.
+  const std::string& insert_rows_sql(const dialect::Dialect& dialect, bool with_key, std::size_t rows) const {
+    MapperSql& s = sql_for(dialect);
+    std::lock_guard lock(cache_mutex_);
+    auto& out = s.multirow[(std::uint64_t(rows) << 2) | (with_key ? 0u : 1u)];
+    if (out.empty()) {
+      std::vector<const sql::Column*> cols;
+      for (std::size_t i = 0; i < access_.size(); ++i)
+        if (with_key || static_cast<int>(i) != generated_) cols.push_back(&column(i));
+      out = dialect.compiler().insert(table_, cols, {}, rows);
+    }
+    return out;
+  }
+
+  /// DELETE ... WHERE key IN (rows placeholders), for a single-column key.
+  const std::string& delete_rows_sql(const dialect::Dialect& dialect, std::size_t rows) const {
+    MapperSql& s = sql_for(dialect);
+    std::lock_guard lock(cache_mutex_);
+    auto& out = s.multirow[(std::uint64_t(rows) << 2) | 2u];
+    if (out.empty()) out = dialect.compiler().delete_many(table_, column(key_.at(0)), rows);
+    return out;
   }
 
   /// Type-erased object operations, set by the model.
@@ -157,6 +195,7 @@ class Mapper {
     if (generated_ >= 0 && dialect.insert_returning()) returning.push_back(&column(std::size_t(generated_)));
     s->insert_with_key = c.insert(table_, all);
     s->insert_without_key = c.insert(table_, no_key, returning);
+    if (version_ >= 0) key.push_back(&column(std::size_t(version_)));  // ... AND version = old
     s->delete_by_key = c.delete_(table_, key);
     return s;
   }
@@ -167,6 +206,7 @@ class Mapper {
   std::vector<bool> explicit_autoinc_;
   std::vector<std::size_t> key_;
   int generated_ = -1;
+  int version_ = -1;
   std::string bind_key_;
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<const dialect::Dialect*, std::unique_ptr<MapperSql>> cache_;

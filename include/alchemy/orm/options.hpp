@@ -66,6 +66,16 @@ struct Autoincrement {
 inline constexpr Autoincrement autoincrement{true};
 inline constexpr Autoincrement no_autoincrement{false};
 
+/// The row's version counter, SQLAlchemy's version_id_col: an integer column that the session
+/// sets to 1 on INSERT and increments on every UPDATE, and that every UPDATE and DELETE of the
+/// object must still find (`... WHERE id = ? AND version = <the value loaded>`). A row changed
+/// or deleted behind the session's back then raises StaleDataError instead of being
+/// overwritten. At most one per model.
+struct VersionId {
+  void apply(sql::Column& c) const { c.version_id = true; }
+};
+inline constexpr VersionId version_id{};
+
 /// DDL DEFAULT. The text is trusted SQL, copied into CREATE TABLE: never build it from input.
 struct ServerDefault {
   std::string sql;

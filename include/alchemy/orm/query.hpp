@@ -13,15 +13,24 @@
 
 #include <initializer_list>
 #include <memory>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "alchemy/orm/keyset.hpp"
 #include "alchemy/orm/session.hpp"
 #include "alchemy/sql/statement.hpp"
 
 namespace alchemy {
+
+template <class T>
+class Pagination;
+template <class T>
+struct KeysetPage;
+struct PageOptions;
+struct KeysetOptions;
 
 namespace orm::detail {
 /// Any C++ value as a bound value, for filter_by() and update() where the column is named at
@@ -114,6 +123,12 @@ class Query {
   Query order_by(const A& a, const B& b, const Rest&... rest) const {
     return order_by(a).order_by(b, rest...);
   }
+  /// Drops the ORDER BY (SQLAlchemy's order_by(None)).
+  Query order_by(std::nullptr_t) const {
+    Query q = *this;
+    q.stmt_.order_by.clear();
+    return q;
+  }
   Query limit(std::int64_t n) const {
     Query q = *this;
     q.stmt_.limit = n;
@@ -137,14 +152,55 @@ class Query {
   template <class... Es>
   auto with_entities(const Es&... entities) const;
 
+  /// Keyset pagination: only the rows after the row whose ORDER BY values are `values`, one per
+  /// term (orm/keyset.hpp). q.order_by(Account::id_).seek_after(last->id).limit(20)
+  template <class V, class... Vs>
+  Query seek_after(const V& value, const Vs&... values) const {
+    return seek_after(std::vector<sql::Value>{orm::detail::any_value(value), orm::detail::any_value(values)...});
+  }
+  Query seek_after(const std::vector<sql::Value>& cursor) const {
+    return filter(Condition<T>{orm::detail::seek_condition(stmt_.order_by, cursor)});
+  }
+
+  /// One page with Flask-SQLAlchemy's numbers (orm/pagination.hpp): q.paginate({.page = 2}).
+  Pagination<T> paginate(std::source_location where = std::source_location::current()) const;
+  Pagination<T> paginate(const PageOptions& options, std::source_location where = std::source_location::current()) const;
+  /// One keyset page and the cursor of the next (orm/pagination.hpp).
+  KeysetPage<T> keyset_page(const KeysetOptions& options, std::source_location where = std::source_location::current()) const;
+
+  /// Flask-SQLAlchemy's 404 helpers: the object, or alchemy::NotFound (code() 404) for a web
+  /// framework to turn into an HTTP 404. one_or_404 also 404s when several rows match.
+  template <class K>
+  std::shared_ptr<T> get_or_404(const K& key, std::string description = {}, std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
+    if (auto r = get(key)) return r;
+    throw NotFound(std::move(description));
+  }
+  std::shared_ptr<T> first_or_404(std::string description = {}, std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
+    if (auto r = first()) return r;
+    throw NotFound(std::move(description));
+  }
+  std::shared_ptr<T> one_or_404(std::string description = {}, std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
+    try {
+      return one();
+    } catch (const NoResultFound&) {
+    } catch (const MultipleResultsFound&) {
+    }
+    throw NotFound(std::move(description));
+  }
+
   /// Every matching object.
-  std::vector<std::shared_ptr<T>> all() const {
+  std::vector<std::shared_ptr<T>> all(std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
     std::vector<std::shared_ptr<T>> out;
     run(stmt_, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
     return out;
   }
   /// The first matching object (LIMIT 1), or null.
-  std::shared_ptr<T> first() const {
+  std::shared_ptr<T> first(std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
     sql::Select s = stmt_;
     s.limit = 1;
     std::shared_ptr<T> out;
@@ -154,13 +210,15 @@ class Query {
     return out;
   }
   /// Exactly one object; NoResultFound or MultipleResultsFound otherwise.
-  std::shared_ptr<T> one() const {
+  std::shared_ptr<T> one(std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
     auto r = one_or_none();
     if (!r) throw NoResultFound("No row was found when one was required");
     return r;
   }
   /// One object or null; MultipleResultsFound when there are several.
-  std::shared_ptr<T> one_or_none() const {
+  std::shared_ptr<T> one_or_none(std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
     sql::Select s = stmt_;
     if (!s.limit || *s.limit > 2) s.limit = 2;
     std::vector<std::shared_ptr<T>> rows;
@@ -169,18 +227,27 @@ class Query {
     return rows.empty() ? nullptr : rows.front();
   }
   /// The number of matching rows (SELECT count(*) FROM (query)).
-  std::int64_t count() const { return scalar(sql::SelectForm::count); }
+  std::int64_t count(std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
+    return scalar(sql::SelectForm::count);
+  }
   /// Whether any row matches.
-  bool exists() const { return scalar(sql::SelectForm::exists) != 0; }
+  bool exists(std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
+    return scalar(sql::SelectForm::exists) != 0;
+  }
   /// The object with this primary key (Session::get).
   template <class K>
-  std::shared_ptr<T> get(const K& key) const {
+  std::shared_ptr<T> get(const K& key, std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
     return session_->get<T>(key);
   }
 
   /// Bulk UPDATE of every matching row; objects in the session are updated to match.
   /// Returns the number of rows matched.
-  std::int64_t update(std::initializer_list<std::pair<std::string_view, sql::Value>> values) const {
+  std::int64_t update(std::initializer_list<std::pair<std::string_view, sql::Value>> values,
+                      std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
     const auto& m = mapper_of<T>();
     std::vector<std::pair<const sql::Column*, sql::Value>> sets;
     for (const auto& [name, v] : values) {
@@ -215,7 +282,8 @@ class Query {
   }
 
   /// Bulk DELETE of every matching row; objects in the session become deleted.
-  std::int64_t delete_() const {
+  std::int64_t delete_(std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
     const auto& m = mapper_of<T>();
     const auto guard = session_->use();
     session_->autoflush_for_query();
@@ -240,7 +308,8 @@ class Query {
 
   // Range-for: runs the query once, on begin().
   using iterator = typename std::vector<std::shared_ptr<T>>::const_iterator;
-  iterator begin() const {
+  iterator begin(std::source_location where = std::source_location::current()) const {
+    const engine::CallSite site(where);
     results_ = std::make_shared<std::vector<std::shared_ptr<T>>>(all());
     return results_->begin();
   }
@@ -327,6 +396,8 @@ Query<T> Session::query() {
 }
 
 }  // namespace alchemy
+
+#include "alchemy/orm/pagination.hpp"
 
 #include "alchemy/orm/row_query.hpp"
 

@@ -38,6 +38,8 @@ struct Config {
   /// bind key → URL, for models declared with ALCHEMY_BIND_KEY.
   std::map<std::string, std::string> SQLALCHEMY_BINDS;
   SessionOptions session_options{};
+  /// Record every statement for get_recorded_queries() (engine/record.hpp).
+  bool SQLALCHEMY_RECORD_QUERIES = false;
 };
 
 class SQLAlchemy;
@@ -117,6 +119,11 @@ class SQLAlchemy {
       bind_opts.log = config_.SQLALCHEMY_ENGINE_OPTIONS.log;
       binds_[key] = make_engine(url, std::move(bind_opts));
     }
+    if (config_.SQLALCHEMY_RECORD_QUERIES) {
+      recorder_ = std::make_shared<engine::QueryRecorder>();
+      engine_->logger().set_recorder(recorder_);
+      for (auto& [key, e] : binds_) e->logger().set_recorder(recorder_);
+    }
     auto& d = orm::detail::default_db();
     std::lock_guard lock(d.mutex);
     d.stack.push_back(this);
@@ -147,6 +154,37 @@ class SQLAlchemy {
     return *it->second;
   }
   const Config& config() const noexcept { return config_; }
+
+  /// Flask-SQLAlchemy's db.get_or_404(Model, id), db.first_or_404(select), db.one_or_404(select)
+  /// and db.paginate(select), over the calling thread's session; NotFound is HTTP 404.
+  template <ModelType T, class K>
+  std::shared_ptr<T> get_or_404(const K& key, std::string description = {}, std::source_location where = std::source_location::current()) {
+    return session.query<T>().get_or_404(key, std::move(description), where);
+  }
+  template <class T>
+  std::shared_ptr<T> first_or_404(const Query<T>& query, std::string description = {}, std::source_location where = std::source_location::current()) const {
+    return query.first_or_404(std::move(description), where);
+  }
+  template <class T>
+  std::shared_ptr<T> one_or_404(const Query<T>& query, std::string description = {}, std::source_location where = std::source_location::current()) const {
+    return query.one_or_404(std::move(description), where);
+  }
+  template <class T>
+  Pagination<T> paginate(const Query<T>& query, const PageOptions& options = {}, std::source_location where = std::source_location::current()) const {
+    return query.paginate(options, where);
+  }
+
+  /// The statements the calling thread sent through this object's engines since its session
+  /// was last removed (SQLALCHEMY_RECORD_QUERIES; empty when it is off). Flask-SQLAlchemy keeps
+  /// them per request; alchemy per thread, and db.session.remove() ends the list as a request's
+  /// teardown does.
+  std::vector<RecordedQuery> get_recorded_queries() const {
+    return recorder_ ? recorder_->get() : std::vector<RecordedQuery>{};
+  }
+  /// Forgets the calling thread's recorded statements.
+  void clear_recorded_queries() {
+    if (recorder_) recorder_->clear();
+  }
 
   /// Creates the missing tables of every model (never alters existing ones).
   void create_all() { create(all_models()); }
@@ -186,6 +224,7 @@ class SQLAlchemy {
   }
 
   void remove_thread_session() {
+    if (recorder_) recorder_->clear();
     std::unique_ptr<Session> s;
     {
       std::lock_guard lock(sessions_mutex_);
@@ -242,6 +281,7 @@ class SQLAlchemy {
   Config config_;
   std::shared_ptr<Engine> engine_;
   std::map<std::string, std::shared_ptr<Engine>, std::less<>> binds_;
+  std::shared_ptr<engine::QueryRecorder> recorder_;
   std::mutex sessions_mutex_;
   std::unordered_map<std::thread::id, std::unique_ptr<Session>> sessions_;
   std::atomic<std::uint64_t> generation_{++orm::detail::db_generation()};

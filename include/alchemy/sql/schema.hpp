@@ -37,6 +37,7 @@ struct Column {
   bool autoincrement = false;  ///< the database generates the key (single integer primary key)
   bool unique = false;
   bool index = false;
+  bool version_id = false;     ///< the ORM's version counter (alchemy::version_id)
   /// DDL DEFAULT clause. Trusted SQL text: never build it from user input.
   std::optional<std::string> server_default;
   std::optional<ForeignKeyRef> foreign_key;

@@ -616,6 +616,36 @@ class MysqlConnection final : public Connection {
     return out;
   }
 
+  /// One multi-row INSERT gets consecutive AUTO_INCREMENT keys, auto_increment_increment apart,
+  /// when InnoDB's lock mode is 0 ("traditional") or 1 ("consecutive", MariaDB's default): the
+  /// row count of INSERT ... VALUES is known up front, so the table's counter is reserved for
+  /// all rows at once. Mode 2 ("interleaved", MySQL 8's default) gives no such promise, and
+  /// then the unit of work inserts rows with generated keys one statement at a time. Other
+  /// engines (MyISAM, Aria, MEMORY) lock the table for the statement. Read once per connection:
+  /// the lock mode is fixed at server start; a later SET auto_increment_increment is not seen.
+  std::optional<std::int64_t> multirow_key_step() override {
+    if (!key_step_) {
+      auto& st = prepare_mysql("SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment");
+      const ResetGuard reset(st);
+      st.execute();
+      std::int64_t step = 0;
+      if (st.next()) {
+        const auto mode = st.column(0, sql::TypeKind::big_integer);
+        const auto inc = st.column(1, sql::TypeKind::big_integer);
+        if (mode.kind() == sql::ValueKind::integer && inc.kind() == sql::ValueKind::integer &&
+            (mode.as_integer() == 0 || mode.as_integer() == 1) && inc.as_integer() >= 1)
+          step = inc.as_integer();
+      }
+      key_step_ = step;
+    }
+    if (*key_step_ == 0) return std::nullopt;
+    return key_step_;
+  }
+
+  /// Rows per multi-row INSERT or DELETE ... IN of the unit of work (a round trip per row is
+  /// what MySQL's prepared statements would cost otherwise).
+  std::size_t multirow_rows() const noexcept override { return 1000; }
+
   /// The server's id for this connection (what `KILL` takes).
   unsigned long server_thread_id() const noexcept { return mysql_thread_id(link_.mysql); }
   /// The client handle, for what alchemy does not wrap.
@@ -633,6 +663,7 @@ class MysqlConnection final : public Connection {
 
   detail::Link link_;
   std::unordered_map<std::string, std::unique_ptr<MysqlStatement>> statements_;
+  std::optional<std::int64_t> key_step_;  // multirow_key_step(): 0 when there is none
 };
 
 namespace detail {

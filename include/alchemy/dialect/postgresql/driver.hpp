@@ -283,7 +283,28 @@ class PgConnection final : public Connection {
   /// commits on its own; call it between begin() and commit() for all or nothing. The first
   /// failure is thrown after the pipeline is drained; later rows of its batch are not run.
   std::int64_t execute_many(const std::string& sql, std::span<const sql::ValueRef> params,
-                            std::vector<std::int64_t>* returned = nullptr);
+                            std::vector<std::int64_t>* returned = nullptr,
+                            const std::function<void(std::size_t)>& on_row = {});
+
+  /// The unit of work's batch: execute_many() when there is more than one row (one round trip
+  /// per 256 rows), else the plain prepared statement.
+  std::int64_t execute_batch(const std::string& sql, std::size_t width,
+                             std::span<const sql::ValueRef> params,
+                             std::vector<std::int64_t>* keys,
+                             const std::function<void(std::size_t)>& on_row = {}) override {
+#ifdef LIBPQ_HAS_PIPELINING
+    if (width != 0 && params.size() > width) {
+      const std::size_t before = keys ? keys->size() : 0;
+      const auto affected = execute_many(sql, params, keys, on_row);
+      if (keys && keys->size() - before != params.size() / width)
+        throw InvalidRequestError("INSERT ... RETURNING returned " +
+                                  std::to_string(keys->size() - before) + " keys for " +
+                                  std::to_string(params.size() / width) + " rows [SQL: " + sql + "]");
+      return affected;
+    }
+#endif
+    return Connection::execute_batch(sql, width, params, keys, on_row);
+  }
 
   /// The PGconn, for what alchemy does not wrap (LISTEN, COPY). Owned by this connection.
   PGconn* native_handle() const noexcept { return conn_; }
@@ -407,9 +428,11 @@ inline bool PgConnection::has_table(std::string_view name) {
 
 inline std::int64_t PgConnection::execute_many(const std::string& sql,
                                                std::span<const sql::ValueRef> params,
-                                               std::vector<std::int64_t>* returned) {
+                                               std::vector<std::int64_t>* returned,
+                                               const std::function<void(std::size_t)>& on_row) {
 #ifdef LIBPQ_HAS_PIPELINING
   PgStatement& st = prepare_statement(sql);
+  if (!st.prepared_) st.prepare_on_server();  // dropped by DISCARD ALL or a lost statement
   const auto n = static_cast<std::size_t>(st.param_count());
   if (n == 0 || params.size() % n != 0)
     throw ArgumentError("execute_many needs a whole number of rows of " + std::to_string(n) +
@@ -434,6 +457,7 @@ inline std::int64_t PgConnection::execute_many(const std::string& sql,
     for (std::size_t row = 0; row < rows && !error;) {
       const std::size_t end = std::min(rows, row + batch);
       for (; row < end; ++row) {
+        if (on_row) on_row(row);
         std::copy_n(params.begin() + static_cast<std::ptrdiff_t>(row * n), n, st.bound_.begin());
         st.encode_params();
         if (PQsendQueryPrepared(conn_, st.name_.c_str(), static_cast<int>(n), st.values_.data(),
@@ -489,7 +513,7 @@ inline std::int64_t PgConnection::execute_many(const std::string& sql,
   if (error) throw_error(error->first, std::move(error->second));
   return affected;
 #else
-  (void)sql, (void)params, (void)returned;
+  (void)sql, (void)params, (void)returned, (void)on_row;
   throw InvalidRequestError("execute_many needs libpq 14 or newer (pipeline mode)");
 #endif
 }

@@ -7,6 +7,9 @@
 #define ALCHEMY_ORM_DETAIL_FLUSH_HPP_
 
 #include <algorithm>
+#include <bit>
+#include <optional>
+#include <span>
 #include <vector>
 
 namespace alchemy {
@@ -41,85 +44,259 @@ inline std::vector<const Mapper*> dependency_order(std::vector<const Mapper*> ma
   return out;
 }
 
+/// One flush's statements. Rows of one mapper with the same statement shape go out together
+/// (dialect::Connection::execute_batch: PostgreSQL's pipeline, one prepared statement per row on
+/// SQLite; multi-row INSERT and DELETE ... IN on MySQL/MariaDB, see multirow_rows()), at most
+/// kChunk rows at a time so that the parameters of a large flush are never all held at once.
 struct Flush {
   using StatePtr = std::shared_ptr<InstanceState>;
   struct Update {
     StatePtr state;
     std::uint64_t mask;
   };
+  struct Versioned {  // a version counter this flush wrote into an object, and its old value
+    StatePtr state;
+    sql::Value old;
+  };
+  static constexpr std::size_t kChunk = 1000;
 
   Session& s;
   std::vector<StatePtr> inserted;  // rows INSERTed by this flush, to undo key assignment on failure
   std::vector<sql::Value> scratch;
   std::vector<sql::ValueRef> params;
+  std::vector<std::int64_t> keys;
+  std::vector<Versioned> versioned;
 
-  void insert(engine::Connection& conn, const StatePtr& st) {
-    const Mapper& m = *st->mapper;
-    const auto& d = s.conn_dialect(m);
-    const MapperSql& q = m.sql_for(d);
+  static bool wants_key(const Mapper& m, const void* obj) {
     const int gen = m.generated_key();
-    bool generate = false;
-    if (gen >= 0) {
-      const auto v = m.access(std::size_t(gen)).get(st->object);
-      generate = v.kind() == sql::ValueKind::integer && v.as_integer() == 0;
-    }
-    scratch.resize(m.column_count());
-    params.clear();
-    for (std::size_t i = 0; i < m.column_count(); ++i)
-      if (!(generate && static_cast<int>(i) == gen)) params.push_back(m.access(i).ref(st->object, scratch[i]));
-    auto& stmt = conn.prepare(generate ? q.insert_without_key : q.insert_with_key);
-    inserted.push_back(st);
-    const dialect::ResetGuard reset(stmt);
-    conn.run(stmt, params);
-    if (generate) {
-      if (d.insert_returning()) {
-        if (!stmt.next())
-          throw InvalidRequestError("INSERT ... RETURNING returned no row for " + m.class_name());
-        m.access(std::size_t(gen)).read(st->object, stmt.column(0, m.column(std::size_t(gen)).type.kind));
-      } else {
-        const auto id = stmt.last_insert_id();
-        if (!id) throw InvalidRequestError("the driver reported no generated key for " + m.class_name());
-        m.access(std::size_t(gen)).read(st->object, sql::ValueRef::integer(*id));
-      }
-      st->key_generated = true;
-    }
+    if (gen < 0) return false;
+    const auto v = m.access(std::size_t(gen)).get(obj);
+    return v.kind() == sql::ValueKind::integer && v.as_integer() == 0;
   }
 
-  void update(engine::Connection& conn, const Update& u) {
-    const Mapper& m = *u.state->mapper;
-    for (auto k : m.key_columns())
-      if (u.mask & (std::uint64_t{1} << k))
-        throw InvalidRequestError("changing the primary key of " + m.repr(u.state->snapshot) +
-                                  " is not supported; delete the object and add a new one");
-    const auto& d = s.conn_dialect(m);
-    scratch.resize(m.column_count() + m.key_columns().size());
-    params.clear();
-    for (std::size_t i = 0; i < m.column_count(); ++i)
-      if (u.mask & (std::uint64_t{1} << i)) params.push_back(m.access(i).ref(u.state->object, scratch[i]));
-    std::size_t j = m.column_count();
-    for (auto k : m.key_columns()) params.push_back(m.access(k).ref(u.state->snapshot, scratch[j++]));
-    auto& stmt = conn.prepare(m.update_sql(d, u.mask));
-    std::int64_t matched = 0;
-    {
-      const dialect::ResetGuard reset(stmt);
-      conn.run(stmt, params);
-      matched = stmt.affected_rows();
-    }
-    if (matched != 1)
-      throw StaleDataError("UPDATE statement on table '" + m.table().name() +
-                           "' expected to update 1 row(s); " + std::to_string(matched) +
-                           " were matched.");
+  static std::int64_t version_of(const Mapper& m, const void* obj) {
+    const auto v = m.access(std::size_t(m.version_column())).get(obj);
+    return v.kind() == sql::ValueKind::integer ? v.as_integer() : 0;
   }
 
-  void remove(engine::Connection& conn, const StatePtr& st) {
+  /// Sets the version counter of `st`'s object, remembering the old value for undo().
+  void set_version(const StatePtr& st, std::int64_t value) {
     const Mapper& m = *st->mapper;
-    scratch.resize(m.key_columns().size());
+    const auto& access = m.access(std::size_t(m.version_column()));
+    versioned.push_back({st, access.get(st->object)});
+    access.set(st->object, sql::Value(value));
+  }
+
+  /// What a failed flush leaves behind in memory: generated keys cleared, version counters back.
+  void undo() noexcept {
+    for (const auto& st : inserted) {
+      if (!st->key_generated) continue;
+      try {
+        st->mapper->access(std::size_t(st->mapper->generated_key())).set(st->object, std::int64_t{0});
+      } catch (...) {
+      }
+      st->key_generated = false;
+    }
+    for (auto it = versioned.rbegin(); it != versioned.rend(); ++it) {
+      try {
+        it->state->mapper->access(std::size_t(it->state->mapper->version_column())).set(it->state->object, it->old);
+      } catch (...) {
+      }
+    }
+  }
+
+  // ---- INSERT ---------------------------------------------------------------------------------
+
+  /// The pending objects of `m`, in add order, in runs of one statement shape.
+  void insert_all(engine::Connection& conn, const Mapper& m, const std::vector<StatePtr>& pending) {
+    std::vector<StatePtr> run;
+    bool generate = false;
+    for (const auto& st : pending) {
+      if (st->mapper != &m) continue;
+      const bool g = wants_key(m, st->object);
+      if (!run.empty() && (g != generate || run.size() == kChunk)) {
+        insert(conn, run, generate);
+        run.clear();
+      }
+      generate = g;
+      run.push_back(st);
+    }
+    if (!run.empty()) insert(conn, run, generate);
+  }
+
+  void insert(engine::Connection& conn, std::span<const StatePtr> rows, bool generate) {
+    const Mapper& m = *rows.front()->mapper;
+    const auto& d = s.conn_dialect(m);
+    const int gen = generate ? m.generated_key() : -1;
+    const int ver = m.version_column();
+    const std::size_t cols = m.column_count();
+    const std::size_t width = cols - (generate ? 1 : 0);
+    scratch.clear();
+    scratch.resize(rows.size() * cols);
+    params.clear();
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      for (std::size_t i = 0; i < cols; ++i) {
+        if (static_cast<int>(i) == gen) continue;
+        if (static_cast<int>(i) == ver) params.push_back(sql::ValueRef::integer(1));
+        else params.push_back(m.access(i).ref(rows[r]->object, scratch[r * cols + i]));
+      }
+      inserted.push_back(rows[r]);
+    }
+    keys.clear();
+    const MapperSql& q = m.sql_for(d);
+    const std::string& one = generate ? q.insert_without_key : q.insert_with_key;
+    std::optional<std::int64_t> step;
+    if (width == 0) {  // INSERT ... DEFAULT VALUES: nothing to batch
+      for (std::size_t r = 0; r < rows.size(); ++r) insert_default(conn, one, generate, m);
+    } else if (rows.size() > 1 && conn.raw().multirow_rows() > 1 &&
+               (!generate || (step = conn.raw().multirow_key_step()))) {
+      const std::size_t per = std::max<std::size_t>(1, std::min(conn.raw().multirow_rows(), 65535 / width));
+      for (std::size_t done = 0; done < rows.size();) {
+        // Full statements, then powers of two (any count up to 16): few statement shapes to cache.
+        const std::size_t left = rows.size() - done;
+        const std::size_t k = left >= per ? per : left <= 16 ? left : std::bit_floor(left);
+        auto& stmt = conn.prepare(m.insert_rows_sql(d, !generate, k));
+        const dialect::ResetGuard reset(stmt);
+        conn.run(stmt, std::span<const sql::ValueRef>(params).subspan(done * width, k * width));
+        if (generate) {
+          const auto first = stmt.last_insert_id();
+          if (!first) throw InvalidRequestError("the driver reported no generated key for " + m.class_name());
+          for (std::size_t j = 0; j < k; ++j) keys.push_back(*first + std::int64_t(j) * *step);
+        }
+        done += k;
+      }
+    } else {
+      conn.run_batch(one, width, params, generate ? &keys : nullptr);
+    }
+    if (generate) {
+      if (keys.size() != rows.size())
+        throw InvalidRequestError("the driver reported " + std::to_string(keys.size()) +
+                                  " generated keys for " + std::to_string(rows.size()) + " rows of " +
+                                  m.class_name());
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        m.access(std::size_t(gen)).read(rows[r]->object, sql::ValueRef::integer(keys[r]));
+        rows[r]->key_generated = true;
+      }
+    }
+    if (ver >= 0)
+      for (const auto& st : rows) set_version(st, 1);
+  }
+
+  void insert_default(engine::Connection& conn, const std::string& sql, bool generate, const Mapper& m) {
+    auto& stmt = conn.prepare(sql);
+    const dialect::ResetGuard reset(stmt);
+    conn.run(stmt, {});
+    if (!generate) return;
+    if (stmt.column_count() > 0) {
+      if (!stmt.next()) throw InvalidRequestError("INSERT ... RETURNING returned no row for " + m.class_name());
+      keys.push_back(stmt.column(0, sql::TypeKind::big_integer).as_integer());
+    } else {
+      const auto id = stmt.last_insert_id();
+      if (!id) throw InvalidRequestError("the driver reported no generated key for " + m.class_name());
+      keys.push_back(*id);
+    }
+  }
+
+  // ---- UPDATE ---------------------------------------------------------------------------------
+
+  /// The changed objects of `m` (sorted by key), in runs of the same changed columns.
+  void update_all(engine::Connection& conn, const Mapper& m, const std::vector<Update>& dirty) {
+    std::vector<Update> run;
+    for (const auto& u : dirty) {
+      if (u.state->mapper != &m) continue;
+      for (auto k : m.key_columns())
+        if (u.mask & (std::uint64_t{1} << k))
+          throw InvalidRequestError("changing the primary key of " + m.repr(u.state->snapshot) +
+                                    " is not supported; delete the object and add a new one");
+      if (!run.empty() && (u.mask != run.front().mask || run.size() == kChunk)) {
+        update(conn, run);
+        run.clear();
+      }
+      run.push_back(u);
+    }
+    if (!run.empty()) update(conn, run);
+  }
+
+  void update(engine::Connection& conn, std::span<const Update> rows) {
+    const Mapper& m = *rows.front().state->mapper;
+    const auto& d = s.conn_dialect(m);
+    const int ver = m.version_column();
+    std::uint64_t mask = rows.front().mask;
+    if (ver >= 0) mask |= std::uint64_t{1} << ver;  // SET version = old + 1 ... AND version = old
+    const std::size_t cols = m.column_count();
+    const std::size_t width =
+        std::size_t(std::popcount(mask)) + m.key_columns().size() + (ver >= 0 ? 1 : 0);
+    scratch.clear();
+    scratch.resize(rows.size() * (cols + m.key_columns().size()));
     params.clear();
     std::size_t j = 0;
-    for (auto k : m.key_columns()) params.push_back(m.access(k).ref(st->snapshot, scratch[j++]));
-    auto& stmt = conn.prepare(m.sql_for(s.conn_dialect(m)).delete_by_key);
-    const dialect::ResetGuard reset(stmt);
-    conn.run(stmt, params);
+    for (const auto& u : rows) {
+      const std::int64_t old = ver >= 0 ? version_of(m, u.state->snapshot) : 0;
+      for (std::size_t i = 0; i < cols; ++i) {
+        if (!(mask & (std::uint64_t{1} << i))) continue;
+        if (static_cast<int>(i) == ver) params.push_back(sql::ValueRef::integer(old + 1));
+        else params.push_back(m.access(i).ref(u.state->object, scratch[j++]));
+      }
+      for (auto k : m.key_columns()) params.push_back(m.access(k).ref(u.state->snapshot, scratch[j++]));
+      if (ver >= 0) params.push_back(sql::ValueRef::integer(old));
+    }
+    const std::int64_t matched = conn.run_batch(m.update_sql(d, mask), width, params, nullptr);
+    // Each statement matches its key's row or none, so a short total means one (at least)
+    // matched 0; SQLAlchemy's message is about that statement.
+    if (matched != std::int64_t(rows.size()))
+      throw StaleDataError("UPDATE statement on table '" + m.table().name() +
+                           "' expected to update 1 row(s); 0 were matched.");
+    if (ver >= 0)
+      for (const auto& u : rows) set_version(u.state, version_of(m, u.state->snapshot) + 1);
+  }
+
+  // ---- DELETE ---------------------------------------------------------------------------------
+
+  void remove_all(engine::Connection& conn, const Mapper& m, const std::vector<StatePtr>& deleted) {
+    std::vector<StatePtr> run;
+    for (const auto& st : deleted) {
+      if (st->mapper != &m) continue;
+      if (run.size() == kChunk) {
+        remove(conn, run);
+        run.clear();
+      }
+      run.push_back(st);
+    }
+    if (!run.empty()) remove(conn, run);
+  }
+
+  void remove(engine::Connection& conn, std::span<const StatePtr> rows) {
+    const Mapper& m = *rows.front()->mapper;
+    const auto& d = s.conn_dialect(m);
+    const int ver = m.version_column();
+    const std::size_t nkey = m.key_columns().size();
+    const std::size_t width = nkey + (ver >= 0 ? 1 : 0);
+    scratch.clear();
+    scratch.resize(rows.size() * nkey);
+    params.clear();
+    std::size_t j = 0;
+    for (const auto& st : rows) {
+      for (auto k : m.key_columns()) params.push_back(m.access(k).ref(st->snapshot, scratch[j++]));
+      if (ver >= 0) params.push_back(sql::ValueRef::integer(version_of(m, st->snapshot)));
+    }
+    if (ver < 0 && nkey == 1 && rows.size() > 1 && conn.raw().multirow_rows() > 1) {
+      // DELETE ... WHERE id IN (...): without a version counter a missing row is not an error
+      // (SQLAlchemy only warns), as for the one-row DELETE.
+      const std::size_t per = conn.raw().multirow_rows();
+      for (std::size_t done = 0; done < rows.size();) {
+        const std::size_t left = rows.size() - done;
+        const std::size_t k = left >= per ? per : left <= 16 ? left : std::bit_floor(left);
+        auto& stmt = conn.prepare(m.delete_rows_sql(d, k));
+        const dialect::ResetGuard reset(stmt);
+        conn.run(stmt, std::span<const sql::ValueRef>(params).subspan(done, k));
+        done += k;
+      }
+      return;
+    }
+    const std::int64_t matched = conn.run_batch(m.sql_for(d).delete_by_key, width, params, nullptr);
+    if (ver >= 0 && matched != std::int64_t(rows.size()))
+      throw StaleDataError("DELETE statement on table '" + m.table().name() +
+                           "' expected to delete 1 row(s); 0 were matched.");
   }
 };
 
@@ -165,28 +342,20 @@ inline void Session::flush() {
   for (const auto& st : deleted_) note(st->mapper);
   mappers = orm::detail::dependency_order(std::move(mappers));
 
-  Flush f{*this, {}, {}, {}};
+  Flush f{*this, {}, {}, {}, {}, {}};
   flushing_ = true;
   try {
     for (const orm::Mapper* m : mappers) {
-      for (const auto& st : new_)
-        if (st->mapper == m) f.insert(connection_for(*m), st);
-      for (const auto& u : dirty)
-        if (u.state->mapper == m) f.update(connection_for(*m), u);
+      f.insert_all(connection_for(*m), *m, new_);
+      f.update_all(connection_for(*m), *m, dirty);
     }
     for (auto it = mappers.rbegin(); it != mappers.rend(); ++it)
-      for (const auto& st : deleted_)
-        if (st->mapper == *it) f.remove(connection_for(**it), st);
+      f.remove_all(connection_for(**it), **it, deleted_);
   } catch (const std::exception& e) {
     flushing_ = false;
     // Nothing of a failed flush stays: keys it generated are cleared, the transaction is rolled
     // back, and the session waits for rollback() (SQLAlchemy's contract).
-    for (const auto& st : f.inserted) {
-      if (st->key_generated) {
-        st->mapper->access(std::size_t(st->mapper->generated_key())).set(st->object, std::int64_t{0});
-        st->key_generated = false;
-      }
-    }
+    f.undo();
     for (auto& [e, conn] : connections_) {
       try {
         if (conn.in_transaction()) conn.rollback();
