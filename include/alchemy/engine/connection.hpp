@@ -13,6 +13,7 @@
 #ifndef ALCHEMY_ENGINE_CONNECTION_HPP_
 #define ALCHEMY_ENGINE_CONNECTION_HPP_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <type_traits>
@@ -73,10 +74,12 @@ class Connection {
   /// Binds `params` in order and executes `st`. Rows, if any, are read from `st`.
   void run(dialect::Statement& st, std::span<const sql::ValueRef> params) {
     if (echo()) logger_->statement(st.sql(), params);
+    const auto start = recording() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     guard([&] {
       for (std::size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i), params[i]);
       st.execute();
     });
+    if (recording()) record(st.sql(), params, 1, start);
   }
 
   /// Runs `sql` once per row of `params` (`width` values per row) in as few round trips as the
@@ -88,13 +91,18 @@ class Connection {
     std::function<void(std::size_t)> log;
     if (echo() && width != 0)
       log = [&](std::size_t row) { logger_->statement(sql, params.subspan(row * width, width)); };
-    return guard([&] { return raw().execute_batch(sql, width, params, keys, log); });
+    const auto start = recording() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    const auto n = guard([&] { return raw().execute_batch(sql, width, params, keys, log); });
+    if (recording()) record(sql, params, width ? params.size() / width : 1, start);
+    return n;
   }
 
   /// Runs SQL without parameters or results (DDL).
   void execute(std::string_view sql) {
     if (echo()) logger_->statement(sql, {});
+    const auto start = recording() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     guard([&] { raw().execute(sql); });
+    if (recording()) record(sql, {}, 1, start);
   }
 
   bool has_table(std::string_view name) {
@@ -127,6 +135,13 @@ class Connection {
   }
 
  private:
+  bool recording() const noexcept { return logger_ && logger_->recorder(); }
+  void record(std::string_view sql, std::span<const sql::ValueRef> params, std::size_t executions,
+              std::chrono::steady_clock::time_point start) {
+    logger_->recorder()->record(sql, params, executions, logger_->hide_parameters(), start,
+                                std::chrono::steady_clock::now());
+  }
+
   template <class F>
   std::invoke_result_t<F> guard(F&& f) {
     try {
