@@ -20,7 +20,6 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
-#include <source_location>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,12 +50,30 @@ struct RecordedQuery {
   std::chrono::nanoseconds duration() const noexcept { return end_time - start_time; }
 };
 
+/// The source position of a call, like SourceLocation::current() as a default argument.
+/// Not SourceLocation: clang 14 with libstdc++ 12 has none (it lacks the builtin libstdc++
+/// needs), while __builtin_FILE/LINE/FUNCTION in a default argument name the caller on both.
+struct SourceLocation {
+  static constexpr SourceLocation current(const char* file = __builtin_FILE(),
+                                          unsigned line = __builtin_LINE(),
+                                          const char* function = __builtin_FUNCTION()) noexcept {
+    return SourceLocation{file, line, function};
+  }
+  constexpr const char* file_name() const noexcept { return file_; }
+  constexpr unsigned line() const noexcept { return line_; }
+  constexpr const char* function_name() const noexcept { return function_; }
+
+  const char* file_ = "";
+  unsigned line_ = 0;
+  const char* function_ = "";
+};
+
 namespace engine {
 
 namespace detail {
 /// The user's call site of the outermost alchemy call running on this thread.
-inline const std::source_location*& current_call_site() noexcept {
-  thread_local const std::source_location* site = nullptr;
+inline const SourceLocation*& current_call_site() noexcept {
+  thread_local const SourceLocation* site = nullptr;
   return site;
 }
 }  // namespace detail
@@ -65,7 +82,7 @@ inline const std::source_location*& current_call_site() noexcept {
 /// outermost site, which is the user's.
 class CallSite {
  public:
-  explicit CallSite(const std::source_location& where) noexcept
+  explicit CallSite(const SourceLocation& where) noexcept
       : outer_(detail::current_call_site() == nullptr) {
     if (outer_) detail::current_call_site() = &where;
   }

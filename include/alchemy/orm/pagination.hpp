@@ -24,7 +24,6 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <utility>
 #include <vector>
@@ -134,12 +133,12 @@ class Pagination {
   }
 
   /// The previous page (one SELECT; the total is carried over, not counted again).
-  Pagination prev(bool error_out = false, std::source_location where = std::source_location::current()) const {
+  Pagination prev(bool error_out = false, SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     return sibling(page_ - 1, error_out);
   }
   /// The next page (one SELECT; the total is carried over, not counted again).
-  Pagination next(bool error_out = false, std::source_location where = std::source_location::current()) const {
+  Pagination next(bool error_out = false, SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     return sibling(page_ + 1, error_out);
   }
@@ -208,19 +207,19 @@ struct KeysetPage {
 };
 
 template <class T>
-Pagination<T> Query<T>::paginate(std::source_location where) const {
+Pagination<T> Query<T>::paginate(SourceLocation where) const {
   const engine::CallSite site(where);
   return Pagination<T>(*this, PageOptions{});
 }
 
 template <class T>
-Pagination<T> Query<T>::paginate(const PageOptions& options, std::source_location where) const {
+Pagination<T> Query<T>::paginate(const PageOptions& options, SourceLocation where) const {
   const engine::CallSite site(where);
   return Pagination<T>(*this, options);
 }
 
 template <class T>
-KeysetPage<T> Query<T>::keyset_page(const KeysetOptions& options, std::source_location where) const {
+KeysetPage<T> Query<T>::keyset_page(const KeysetOptions& options, SourceLocation where) const {
   const engine::CallSite site(where);
   if (options.per_page < 1) throw ArgumentError("keyset_page(): per_page must be at least 1");
   if (stmt_.order_by.empty()) throw InvalidRequestError("keyset_page() needs an ordered query: call order_by() first");

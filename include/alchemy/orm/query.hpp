@@ -13,7 +13,6 @@
 
 #include <initializer_list>
 #include <memory>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -163,25 +162,25 @@ class Query {
   }
 
   /// One page with Flask-SQLAlchemy's numbers (orm/pagination.hpp): q.paginate({.page = 2}).
-  Pagination<T> paginate(std::source_location where = std::source_location::current()) const;
-  Pagination<T> paginate(const PageOptions& options, std::source_location where = std::source_location::current()) const;
+  Pagination<T> paginate(SourceLocation where = SourceLocation::current()) const;
+  Pagination<T> paginate(const PageOptions& options, SourceLocation where = SourceLocation::current()) const;
   /// One keyset page and the cursor of the next (orm/pagination.hpp).
-  KeysetPage<T> keyset_page(const KeysetOptions& options, std::source_location where = std::source_location::current()) const;
+  KeysetPage<T> keyset_page(const KeysetOptions& options, SourceLocation where = SourceLocation::current()) const;
 
   /// Flask-SQLAlchemy's 404 helpers: the object, or alchemy::NotFound (code() 404) for a web
   /// framework to turn into an HTTP 404. one_or_404 also 404s when several rows match.
   template <class K>
-  std::shared_ptr<T> get_or_404(const K& key, std::string description = {}, std::source_location where = std::source_location::current()) const {
+  std::shared_ptr<T> get_or_404(const K& key, std::string description = {}, SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     if (auto r = get(key)) return r;
     throw NotFound(std::move(description));
   }
-  std::shared_ptr<T> first_or_404(std::string description = {}, std::source_location where = std::source_location::current()) const {
+  std::shared_ptr<T> first_or_404(std::string description = {}, SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     if (auto r = first()) return r;
     throw NotFound(std::move(description));
   }
-  std::shared_ptr<T> one_or_404(std::string description = {}, std::source_location where = std::source_location::current()) const {
+  std::shared_ptr<T> one_or_404(std::string description = {}, SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     try {
       return one();
@@ -192,14 +191,14 @@ class Query {
   }
 
   /// Every matching object.
-  std::vector<std::shared_ptr<T>> all(std::source_location where = std::source_location::current()) const {
+  std::vector<std::shared_ptr<T>> all(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     std::vector<std::shared_ptr<T>> out;
     run(stmt_, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
     return out;
   }
   /// The first matching object (LIMIT 1), or null.
-  std::shared_ptr<T> first(std::source_location where = std::source_location::current()) const {
+  std::shared_ptr<T> first(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     sql::Select s = stmt_;
     s.limit = 1;
@@ -210,14 +209,14 @@ class Query {
     return out;
   }
   /// Exactly one object; NoResultFound or MultipleResultsFound otherwise.
-  std::shared_ptr<T> one(std::source_location where = std::source_location::current()) const {
+  std::shared_ptr<T> one(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     auto r = one_or_none();
     if (!r) throw NoResultFound("No row was found when one was required");
     return r;
   }
   /// One object or null; MultipleResultsFound when there are several.
-  std::shared_ptr<T> one_or_none(std::source_location where = std::source_location::current()) const {
+  std::shared_ptr<T> one_or_none(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     sql::Select s = stmt_;
     if (!s.limit || *s.limit > 2) s.limit = 2;
@@ -227,18 +226,18 @@ class Query {
     return rows.empty() ? nullptr : rows.front();
   }
   /// The number of matching rows (SELECT count(*) FROM (query)).
-  std::int64_t count(std::source_location where = std::source_location::current()) const {
+  std::int64_t count(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     return scalar(sql::SelectForm::count);
   }
   /// Whether any row matches.
-  bool exists(std::source_location where = std::source_location::current()) const {
+  bool exists(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     return scalar(sql::SelectForm::exists) != 0;
   }
   /// The object with this primary key (Session::get).
   template <class K>
-  std::shared_ptr<T> get(const K& key, std::source_location where = std::source_location::current()) const {
+  std::shared_ptr<T> get(const K& key, SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     return session_->get<T>(key);
   }
@@ -246,7 +245,7 @@ class Query {
   /// Bulk UPDATE of every matching row; objects in the session are updated to match.
   /// Returns the number of rows matched.
   std::int64_t update(std::initializer_list<std::pair<std::string_view, sql::Value>> values,
-                      std::source_location where = std::source_location::current()) const {
+                      SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     const auto& m = mapper_of<T>();
     std::vector<std::pair<const sql::Column*, sql::Value>> sets;
@@ -282,7 +281,7 @@ class Query {
   }
 
   /// Bulk DELETE of every matching row; objects in the session become deleted.
-  std::int64_t delete_(std::source_location where = std::source_location::current()) const {
+  std::int64_t delete_(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     const auto& m = mapper_of<T>();
     const auto guard = session_->use();
@@ -308,7 +307,7 @@ class Query {
 
   // Range-for: runs the query once, on begin().
   using iterator = typename std::vector<std::shared_ptr<T>>::const_iterator;
-  iterator begin(std::source_location where = std::source_location::current()) const {
+  iterator begin(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     results_ = std::make_shared<std::vector<std::shared_ptr<T>>>(all());
     return results_->begin();

@@ -158,19 +158,19 @@ class SQLAlchemy {
   /// Flask-SQLAlchemy's db.get_or_404(Model, id), db.first_or_404(select), db.one_or_404(select)
   /// and db.paginate(select), over the calling thread's session; NotFound is HTTP 404.
   template <ModelType T, class K>
-  std::shared_ptr<T> get_or_404(const K& key, std::string description = {}, std::source_location where = std::source_location::current()) {
+  std::shared_ptr<T> get_or_404(const K& key, std::string description = {}, SourceLocation where = SourceLocation::current()) {
     return session.query<T>().get_or_404(key, std::move(description), where);
   }
   template <class T>
-  std::shared_ptr<T> first_or_404(const Query<T>& query, std::string description = {}, std::source_location where = std::source_location::current()) const {
+  std::shared_ptr<T> first_or_404(const Query<T>& query, std::string description = {}, SourceLocation where = SourceLocation::current()) const {
     return query.first_or_404(std::move(description), where);
   }
   template <class T>
-  std::shared_ptr<T> one_or_404(const Query<T>& query, std::string description = {}, std::source_location where = std::source_location::current()) const {
+  std::shared_ptr<T> one_or_404(const Query<T>& query, std::string description = {}, SourceLocation where = SourceLocation::current()) const {
     return query.one_or_404(std::move(description), where);
   }
   template <class T>
-  Pagination<T> paginate(const Query<T>& query, const PageOptions& options = {}, std::source_location where = std::source_location::current()) const {
+  Pagination<T> paginate(const Query<T>& query, const PageOptions& options = {}, SourceLocation where = SourceLocation::current()) const {
     return query.paginate(options, where);
   }
 
