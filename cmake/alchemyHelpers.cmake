@@ -45,7 +45,8 @@ function(alchemy_project_options target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # g++ 12 reports false positives inside std::variant copies at -O2 (GCC bug 105562 family).
-    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+    # ... and a false -Wrestrict inside std::string's operator+ at -O3 (GCC bug 105329).
+    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized -Wno-restrict)
   endif()
   if(ALCHEMY_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
