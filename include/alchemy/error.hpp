@@ -5,7 +5,7 @@
 // Flask-SQLAlchemy users recognise it:
 //
 //   Error
-//   ├─ ArgumentError ── UrlError
+//   ├─ ArgumentError ── UrlError, ValidationError
 //   ├─ CompileError
 //   ├─ InvalidRequestError ── NoResultFound, MultipleResultsFound, PendingRollbackError,
 //   │                         DetachedInstanceError, ResourceClosedError
@@ -98,6 +98,23 @@ class StaleDataError : public Error {
 class PoolTimeoutError : public Error {
  public:
   using Error::Error;
+};
+
+/// A column validator (alchemy::validates) rejected a value, at add() or at flush, before any
+/// SQL was sent. The message names the model and column; the rejected value is in value(), not
+/// in the message (messages never hold values: it may be a password).
+class ValidationError : public ArgumentError {
+ public:
+  ValidationError(std::string model, std::string column, std::string value, const std::string& reason)
+      : ArgumentError(model + "." + column + ": " + reason),
+        model_(std::move(model)), column_(std::move(column)), value_(std::move(value)) {}
+  const std::string& model() const noexcept { return model_; }
+  const std::string& column() const noexcept { return column_; }
+  /// The rejected value as text (integers and text as they are, NULL as "NULL").
+  const std::string& value() const noexcept { return value_; }
+
+ private:
+  std::string model_, column_, value_;
 };
 
 /// Which constraint an IntegrityError broke, when the driver says so.

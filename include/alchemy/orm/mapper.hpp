@@ -20,6 +20,7 @@
 
 #include "alchemy/dialect/dialect.hpp"
 #include "alchemy/error.hpp"
+#include "alchemy/orm/detail/hooks.hpp"
 #include "alchemy/sql/schema.hpp"
 #include "alchemy/sql/type_traits.hpp"
 
@@ -158,6 +159,8 @@ class Mapper {
   void (*assign)(void* dst, const void* src) = nullptr;
   /// A copy of `src`, for rollback's before-images.
   std::shared_ptr<void> (*clone)(const void* src) = nullptr;
+  /// Event listeners, validators, defaults and onupdate values (orm/events.hpp, orm/options.hpp).
+  MapperHooks hooks;
 
  private:
   void resolve_keys() {

@@ -243,8 +243,15 @@ Column<T, F> register_column(std::string_view field, F T::*member, const Options
     throw ArgumentError("model " + m.class_name() + ": primary key column '" + c.name +
                         "' cannot be a std::optional");
   std::string column_name = c.name;
-  return Column<T, F>(
-      m.add(std::move(c), std::make_unique<FieldAccessImpl<T, F>>(member, column_name), explicit_autoinc));
+  const std::size_t index =
+      m.add(std::move(c), std::make_unique<FieldAccessImpl<T, F>>(member, column_name), explicit_autoinc);
+  // Options that act on objects (default_, onupdate) register with the mapper.
+  const auto attach = [&](const auto& o) {
+    if constexpr (requires { o.template attach<T, F>(m, index, member); }) o.template attach<T, F>(m, index, member);
+  };
+  (attach(options), ...);
+  (void)attach;
+  return Column<T, F>(index);
 }
 
 }  // namespace orm::detail

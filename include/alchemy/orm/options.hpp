@@ -13,10 +13,15 @@
 #ifndef ALCHEMY_ORM_OPTIONS_HPP_
 #define ALCHEMY_ORM_OPTIONS_HPP_
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
+#include "alchemy/orm/detail/hooks.hpp"
 #include "alchemy/sql/schema.hpp"
+#include "alchemy/sql/value.hpp"
 
 namespace alchemy {
 
@@ -82,6 +87,83 @@ struct ServerDefault {
   void apply(sql::Column& c) const { c.server_default = sql; }
 };
 inline ServerDefault server_default(std::string trusted_sql) { return {std::move(trusted_sql)}; }
+
+/// A Python-side default (SQLAlchemy's `default=`): a value, or a callable called once per
+/// INSERT. The flush applies it to a new object whose field still holds its value-initialised
+/// value (0, "", false, an empty optional, the epoch), as SQLAlchemy does for None: a column
+/// with a default cannot store that value from a new object (use std::optional, or
+/// server_default). Not part of CREATE TABLE.
+///
+///   ALCHEMY_COLUMN(int64_t, karma, alchemy::default_(10));
+///   ALCHEMY_COLUMN(alchemy::DateTime, created_at, alchemy::default_(alchemy::utcnow));
+template <class V>
+struct ColumnDefault {
+  V value;
+  void apply(sql::Column&) const {}
+  template <class T, class F, class M>
+  void attach(M& mapper, std::size_t column, F T::*member) const;
+};
+template <class V>
+ColumnDefault<std::decay_t<V>> default_(V&& value_or_callable) {
+  return {std::forward<V>(value_or_callable)};
+}
+
+/// A Python-side value for UPDATEs (SQLAlchemy's `onupdate=`): when the flush UPDATEs an object
+/// and this column is not among the changed ones, the field gets the value (or the callable's
+/// result) and is written too. The updated_at pattern:
+///
+///   ALCHEMY_COLUMN(alchemy::DateTime, updated_at, alchemy::default_(alchemy::utcnow),
+///                  alchemy::onupdate(alchemy::utcnow));
+template <class V>
+struct ColumnOnUpdate {
+  V value;
+  void apply(sql::Column&) const {}
+  template <class T, class F, class M>
+  void attach(M& mapper, std::size_t column, F T::*member) const;
+};
+template <class V>
+ColumnOnUpdate<std::decay_t<V>> onupdate(V&& value_or_callable) {
+  return {std::forward<V>(value_or_callable)};
+}
+
+/// The current UTC time at microsecond precision: a callable for default_ and onupdate.
+inline DateTime utcnow() {
+  return std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+namespace orm::detail {
+/// The value of a default_ / onupdate for a field of type F: the callable's result, or the value.
+template <class F, class V>
+F produce(const V& v) {
+  if constexpr (std::is_invocable_v<const V&>) {
+    static_assert(std::is_constructible_v<F, std::invoke_result_t<const V&>>,
+                  "alchemy: the default's callable returns a type the field cannot hold");
+    return F(std::invoke(v));
+  } else {
+    static_assert(std::is_constructible_v<F, const V&>,
+                  "alchemy: the default's value has a type the field cannot hold");
+    return F(v);
+  }
+}
+}  // namespace orm::detail
+
+template <class V>
+template <class T, class F, class M>
+void ColumnDefault<V>::attach(M& mapper, std::size_t column, F T::*member) const {
+  (void)orm::detail::produce<F>(value);  // checks the types at compile time
+  mapper.hooks.defaults.push_back({orm::next_hook_id(), column, [v = value, member](void* obj) {
+                                     F& f = static_cast<T*>(obj)->*member;
+                                     if (f == F{}) f = orm::detail::produce<F>(v);
+                                   }});
+}
+
+template <class V>
+template <class T, class F, class M>
+void ColumnOnUpdate<V>::attach(M& mapper, std::size_t column, F T::*member) const {
+  mapper.hooks.onupdate.push_back({orm::next_hook_id(), column, [v = value, member](void* obj) {
+                                     static_cast<T*>(obj)->*member = orm::detail::produce<F>(v);
+                                   }});
+}
 
 /// The column's name in the database, when it differs from the field's.
 struct ColumnName {

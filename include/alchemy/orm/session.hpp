@@ -36,6 +36,7 @@
 #include "alchemy/engine/result.hpp"
 #include "alchemy/orm/detail/identity_map.hpp"
 #include "alchemy/orm/detail/thread_check.hpp"
+#include "alchemy/orm/events.hpp"
 #include "alchemy/orm/instance_state.hpp"
 #include "alchemy/orm/model.hpp"
 #include "alchemy/sql/statement.hpp"
@@ -64,6 +65,44 @@ sql::Value key_value(const K& k) {
 template <class T>
 class OnConflict;
 
+class Session;
+
+/// A transaction of a Session (session.begin()) or a savepoint in it (session.begin_nested()),
+/// as an RAII guard: commit() ends it, and a guard destroyed without commit() rolls it back
+/// (its destructor never throws). Move-only; it must not outlive its session.
+///
+///   auto tx = session.begin();        { auto sp = session.begin_nested();
+///   session.add(Account("a"));          session.add(Account("dup"));
+///   tx.commit();                        sp.commit();  // on IntegrityError: ROLLBACK TO SAVEPOINT
+///                                     }                // the outer transaction carries on
+class SessionTransaction {
+ public:
+  SessionTransaction(SessionTransaction&& o) noexcept
+      : session_(std::exchange(o.session_, nullptr)), id_(o.id_), nested_(o.nested_) {}
+  SessionTransaction& operator=(SessionTransaction&&) = delete;
+  SessionTransaction(const SessionTransaction&) = delete;
+  SessionTransaction& operator=(const SessionTransaction&) = delete;
+  ~SessionTransaction();
+
+  /// begin(): Session::commit(). begin_nested(): flushes, then RELEASE SAVEPOINT; the objects
+  /// stay as they are, and the outer transaction commits them or rolls them back.
+  void commit();
+  /// begin(): Session::rollback(). begin_nested(): ROLLBACK TO SAVEPOINT; objects added since
+  /// become transient, deleted ones come back, edited ones get their values at the savepoint.
+  /// Does nothing once the transaction ended.
+  void rollback();
+  /// Whether the transaction (or savepoint) is still open.
+  bool is_active() const noexcept;
+  bool nested() const noexcept { return nested_; }
+
+ private:
+  friend class Session;
+  SessionTransaction(Session& s, std::uint64_t id, bool nested) noexcept : session_(&s), id_(id), nested_(nested) {}
+  Session* session_;
+  std::uint64_t id_;  ///< the savepoint's serial, or the session's transaction generation
+  bool nested_;
+};
+
 /// Options of a Session (SQLAlchemy's sessionmaker arguments).
 struct SessionOptions {
   /// Flush pending changes before each query, so that the query sees them.
@@ -88,6 +127,7 @@ class Session {
     const auto guard = use();
     check_usable();
     auto st = orm::detail::make_node<T>(std::move(obj));
+    validate(*st);
     attach_new(st);
     return orm::detail::object_ptr<T>(st);
   }
@@ -103,6 +143,7 @@ class Session {
       throw InvalidRequestError("Object '" + st->mapper->repr(st->object) +
                                 "' is already attached to another session");
     if (st->state == ObjectState::transient) {
+      validate(*st);
       attach_new(st);
     } else if (st->state == ObjectState::detached) {
       auto [it, inserted] = identity_.emplace(st->key, st);
@@ -208,6 +249,14 @@ class Session {
   void rollback();
   /// Rolls back what is open and detaches every object; the session can be used again.
   void close() noexcept;
+  /// A guard for the session's transaction: `auto tx = session.begin(); ...; tx.commit();`.
+  /// The transaction itself still begins with the first statement. InvalidRequestError when a
+  /// transaction is already open (SQLAlchemy's rule): commit() or rollback() it first.
+  [[nodiscard]] SessionTransaction begin();
+  /// Flushes, then opens a SAVEPOINT (SQLAlchemy's begin_nested()) and returns its guard. A
+  /// flush that fails inside it rolls back to the savepoint only: the outer transaction carries
+  /// on (on PostgreSQL, the only way to continue after an error). Savepoints nest.
+  [[nodiscard]] SessionTransaction begin_nested();
 
   /// Reloads an object's fields from the database, dropping unflushed changes.
   template <ModelType T>
@@ -238,12 +287,20 @@ class Session {
   /// Objects in the identity map.
   std::size_t size() const noexcept { return identity_.size(); }
   bool autoflush() const noexcept { return options_.autoflush; }
+  /// Calls fn(session) on before_commit, after_commit or after_rollback (orm/events.hpp).
+  event::Listener listen(event::SessionEvent e, std::function<void(Session&)> fn) {
+    auto& list = session_listeners_[static_cast<int>(e)];
+    const auto id = orm::next_hook_id();
+    list.emplace_back(id, std::move(fn));
+    return event::Listener([&list, id] { std::erase_if(list, [id](const auto& l) { return l.first == id; }); });
+  }
   void set_autoflush(bool on) noexcept { options_.autoflush = on; }
   Engine& engine() const noexcept { return *engine_; }
 
  private:
   friend struct orm::detail::Flush;
   friend struct orm::detail::SessionAccess;
+  friend class SessionTransaction;
   template <class>
   friend class Query;
   using StatePtr = std::shared_ptr<orm::InstanceState>;
@@ -318,7 +375,12 @@ class Session {
   engine::Connection& connection_for(Engine& e) {
     auto it = connections_.find(&e);
     if (it == connections_.end()) it = connections_.emplace(&e, e.connect()).first;
-    if (!it->second.in_transaction()) it->second.begin();
+    if (!it->second.in_transaction()) {
+      it->second.begin();
+      // A connection that joins inside savepoints gets them too, so that every connection
+      // rolls back to (or releases) the same points.
+      for (const auto& sp : savepoints_) it->second.execute(e.dialect().compiler().savepoint(sp.name));
+    }
     return it->second;
   }
 
@@ -421,6 +483,51 @@ class Session {
   /// Releases every connection, rolling back what is open.
   void release_connections(bool commit);
 
+  // --- Events, validators, defaults (orm/detail/flush_hooks.hpp) ----------------------------
+  /// Objects whose model listens to after_insert / after_update / after_delete in one flush.
+  struct FlushHooks {
+    std::vector<StatePtr> inserted, updated, deleted;
+  };
+  /// Runs the validators of a new object's model; ValidationError leaves nothing changed.
+  void validate(const orm::InstanceState& st) const {
+    if (!orm::hooks_in_use().load(std::memory_order_relaxed)) return;
+    for (const auto& v : st.mapper->hooks.validators) v.fn(st.object);
+  }
+  /// Before a flush writes: validators, before_* listeners, default_ and onupdate values; the
+  /// masks of `dirty` are computed again (a listener may change more columns).
+  template <class Dirty>
+  FlushHooks before_flush_hooks(Dirty& dirty);
+  void after_flush_hooks(const FlushHooks& hooks);
+  void fire(event::SessionEvent e);
+
+  // --- Savepoints (orm/detail/transaction.hpp) ----------------------------------------------
+  /// One open SAVEPOINT: where the transaction's lists stood, and the values at the savepoint of
+  /// the objects UPDATEd since (rollback to it restores them).
+  struct Savepoint {
+    std::uint64_t id = 0;
+    std::string name;
+    std::size_t touched_mark = 0;
+    std::size_t deleted_mark = 0;
+    std::vector<std::pair<StatePtr, std::shared_ptr<void>>> images;
+    std::unordered_map<const orm::InstanceState*, std::size_t> imaged;
+  };
+  /// Called by flush for each object it is about to UPDATE: keeps its values at the savepoint.
+  void note_update(const StatePtr& st) {
+    if (!savepoints_.empty()) keep_savepoint_image(st);
+  }
+  void keep_savepoint_image(const StatePtr& st);
+  std::size_t savepoint_index(std::uint64_t id) const noexcept;
+  /// ROLLBACK TO SAVEPOINT savepoints_[index], and the objects back to their state there.
+  void rollback_to_savepoint(std::size_t index);
+  void release_savepoint(std::uint64_t id);
+  void restore_to(Savepoint& sp);
+  /// A failed flush: back to the innermost savepoint if there is one, else the whole
+  /// transaction rolls back and the session waits for rollback().
+  void abort_flush(const std::string& what);
+  /// Rolls back every connection and waits for rollback(): the transaction is lost.
+  void abort_transaction(const std::string& what) noexcept;
+
+
   std::shared_ptr<Engine> engine_;
   std::map<std::string, std::shared_ptr<Engine>, std::less<>> binds_;
   SessionOptions options_;
@@ -432,6 +539,10 @@ class Session {
   std::vector<StatePtr> tx_deleted_;   ///< DELETE flushed in the open transaction
   std::vector<StatePtr> watch_;        ///< persistent objects a flush compares (see the top)
   std::optional<std::string> pending_rollback_;
+  std::vector<Savepoint> savepoints_;  ///< open savepoints, outermost first
+  std::uint64_t savepoint_serial_ = 0;
+  std::uint64_t tx_generation_ = 0;    ///< counts ended transactions (SessionTransaction's id)
+  std::vector<std::pair<std::uint64_t, std::function<void(Session&)>>> session_listeners_[3];
   bool flushing_ = false;
   mutable orm::detail::ThreadCheck thread_check_;
 };
@@ -439,6 +550,8 @@ class Session {
 }  // namespace alchemy
 
 #include "alchemy/orm/detail/flush.hpp"
+#include "alchemy/orm/detail/transaction.hpp"
+#include "alchemy/orm/detail/flush_hooks.hpp"
 #include "alchemy/orm/detail/execute.hpp"
 
 #endif  // ALCHEMY_ORM_SESSION_HPP_

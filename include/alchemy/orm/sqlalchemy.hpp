@@ -81,6 +81,8 @@ class ScopedSession {
   void commit() const { (*this)().commit(); }
   void rollback() const { (*this)().rollback(); }
   void close() const { (*this)().close(); }
+  [[nodiscard]] SessionTransaction begin() const { return (*this)().begin(); }
+  [[nodiscard]] SessionTransaction begin_nested() const { return (*this)().begin_nested(); }
 
  private:
   SQLAlchemy* db_;

@@ -73,6 +73,11 @@ class Compiler {
   /// CREATE [UNIQUE] INDEX statements for columns declared with `index`.
   std::vector<std::string> create_indexes(const Table& t) const;
   std::string drop_table(const Table& t) const;
+  /// SAVEPOINT name / ROLLBACK TO SAVEPOINT name / RELEASE SAVEPOINT name (the same words on
+  /// SQLite, PostgreSQL and MySQL; only the quoting of the name is the dialect's).
+  std::string savepoint(std::string_view name) const { return "SAVEPOINT " + quote(name); }
+  std::string rollback_to_savepoint(std::string_view name) const { return "ROLLBACK TO SAVEPOINT " + quote(name); }
+  std::string release_savepoint(std::string_view name) const { return "RELEASE SAVEPOINT " + quote(name); }
 
   // --- Pieces ------------------------------------------------------------------------------
   /// `name`, quoted if the dialect needs it.

@@ -325,6 +325,7 @@ inline void Session::flush() {
     return true;
   });
   if (new_.empty() && deleted_.empty() && dirty.empty()) return;
+  const auto hooks = before_flush_hooks(dirty);  // validators, before_* events, defaults
   // SQLAlchemy orders updates by primary key within a table.
   std::sort(dirty.begin(), dirty.end(), [](const Flush::Update& a, const Flush::Update& b) {
     if (a.state->mapper != b.state->mapper) return a.state->mapper < b.state->mapper;
@@ -342,6 +343,8 @@ inline void Session::flush() {
   for (const auto& st : deleted_) note(st->mapper);
   mappers = orm::detail::dependency_order(std::move(mappers));
 
+  for (const auto& u : dirty) note_update(u.state);  // values at the open savepoint, if any
+
   Flush f{*this, {}, {}, {}, {}, {}};
   flushing_ = true;
   try {
@@ -356,14 +359,8 @@ inline void Session::flush() {
     // Nothing of a failed flush stays: keys it generated are cleared, the transaction is rolled
     // back, and the session waits for rollback() (SQLAlchemy's contract).
     f.undo();
-    for (auto& [e, conn] : connections_) {
-      try {
-        if (conn.in_transaction()) conn.rollback();
-      } catch (...) {
-        conn.invalidate();
-      }
-    }
-    pending_rollback_ = e.what();
+    // Inside begin_nested(), only back to the savepoint (see detail/transaction.hpp).
+    abort_flush(e.what());
     throw;
   }
   flushing_ = false;
@@ -393,6 +390,7 @@ inline void Session::flush() {
   }
   new_.clear();
   deleted_.clear();
+  after_flush_hooks(hooks);
 }
 
 inline void Session::release_connections(bool commit) {
@@ -416,6 +414,7 @@ inline void Session::release_connections(bool commit) {
 
 inline void Session::commit() {
   const auto guard = use();
+  fire(event::before_commit);
   flush();
   try {
     release_connections(true);
@@ -437,11 +436,17 @@ inline void Session::commit() {
   }
   if (!tx_deleted_.empty()) prune_watch();
   tx_deleted_.clear();
+  savepoints_.clear();  // committed with the transaction
+  ++tx_generation_;
+  fire(event::after_commit);
 }
 
 inline void Session::rollback() {
   const auto guard = use();
+  const bool had_transaction = in_transaction();
   pending_rollback_.reset();
+  savepoints_.clear();
+  ++tx_generation_;
   try {
     release_connections(false);
   } catch (...) {
@@ -488,6 +493,7 @@ inline void Session::rollback() {
     if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
   tx_touched_.clear();
   tx_deleted_.clear();
+  if (had_transaction) fire(event::after_rollback);
 }
 
 inline void Session::expunge_all() {

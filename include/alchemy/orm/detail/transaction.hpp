@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+// Internal header; do not include directly. Included by <alchemy/orm/session.hpp>.
+//
+// Transaction guards and savepoints: Session::begin(), Session::begin_nested() and
+// SessionTransaction. A savepoint remembers where the transaction's lists (tx_touched_,
+// tx_deleted_) stood and, for each object UPDATEd inside it, its values at the savepoint; rolling
+// back to it undoes the database with ROLLBACK TO SAVEPOINT and the objects with those marks.
+#ifndef ALCHEMY_ORM_DETAIL_TRANSACTION_HPP_
+#define ALCHEMY_ORM_DETAIL_TRANSACTION_HPP_
+
+#include <string>
+#include <utility>
+
+namespace alchemy {
+
+inline SessionTransaction Session::begin() {
+  const auto guard = use();
+  check_usable();
+  if (in_transaction() || !savepoints_.empty())
+    throw InvalidRequestError("A transaction is already begun on this Session: commit() or rollback() it "
+                              "first, or use begin_nested() for a savepoint");
+  return SessionTransaction(*this, tx_generation_, false);
+}
+
+inline SessionTransaction Session::begin_nested() {
+  const auto guard = use();
+  check_usable();
+  flush();
+  Savepoint sp;
+  sp.id = ++savepoint_serial_;
+  sp.name = "sa_savepoint_" + std::to_string(sp.id);
+  sp.touched_mark = tx_touched_.size();
+  sp.deleted_mark = tx_deleted_.size();
+  // The default engine's transaction begins now if it has not (SQLAlchemy emits SAVEPOINT at
+  // once); connections that join later get the open savepoints in connection_for().
+  {
+    auto it = connections_.find(engine_.get());
+    if (it == connections_.end()) it = connections_.emplace(engine_.get(), engine_->connect()).first;
+    if (!it->second.in_transaction()) {
+      it->second.begin();
+      for (const auto& open : savepoints_) it->second.execute(engine_->dialect().compiler().savepoint(open.name));
+    }
+  }
+  for (auto& [e, conn] : connections_) {
+    if (!conn.in_transaction()) continue;
+    try {
+      conn.execute(e->dialect().compiler().savepoint(sp.name));
+    } catch (const std::exception& ex) {
+      abort_transaction(ex.what());
+      throw;
+    }
+  }
+  savepoints_.push_back(std::move(sp));
+  return SessionTransaction(*this, savepoints_.back().id, true);
+}
+
+inline std::size_t Session::savepoint_index(std::uint64_t id) const noexcept {
+  for (std::size_t i = 0; i < savepoints_.size(); ++i)
+    if (savepoints_[i].id == id) return i;
+  return savepoints_.size();
+}
+
+inline void Session::keep_savepoint_image(const StatePtr& st) {
+  auto& sp = savepoints_.back();
+  if (!st->has_snapshot || sp.imaged.count(st.get())) return;
+  sp.imaged.emplace(st.get(), sp.images.size());
+  sp.images.emplace_back(st, st->mapper->clone(st->snapshot));
+}
+
+inline void Session::restore_to(Savepoint& sp) {
+  // Unflushed work is all younger than the savepoint (begin_nested() flushed).
+  for (const auto& st : new_) {
+    st->state = ObjectState::transient;
+    st->session = nullptr;
+  }
+  for (const auto& st : deleted_) st->delete_pending = false;
+  new_.clear();
+  deleted_.clear();
+  // INSERTed since: transient again. UPDATEd since for the first time in the transaction: the
+  // transaction's before-image goes (the savepoint image below restores the same values).
+  for (std::size_t i = sp.touched_mark; i < tx_touched_.size(); ++i) {
+    const auto& st = tx_touched_[i];
+    if (!st->new_in_transaction) {
+      st->before_transaction.reset();
+      continue;
+    }
+    identity_.erase(st->key);
+    if (st->key_generated)
+      st->mapper->access(std::size_t(st->mapper->generated_key())).set(st->object, std::int64_t{0});
+    st->state = ObjectState::transient;
+    st->session = nullptr;
+    st->has_snapshot = false;
+    st->new_in_transaction = st->key_generated = false;
+  }
+  tx_touched_.resize(sp.touched_mark);
+  // DELETEd since: back, unless they left the session (inserted since, or expunged).
+  for (std::size_t i = sp.deleted_mark; i < tx_deleted_.size(); ++i) {
+    const auto& st = tx_deleted_[i];
+    if (st->session != this) continue;
+    st->state = ObjectState::persistent;
+    identity_.insert_or_assign(st->key, st);
+    watch(st);
+  }
+  tx_deleted_.resize(sp.deleted_mark);
+  for (const auto& [st, image] : sp.images) {
+    if (st->session != this || st->state != ObjectState::persistent) continue;
+    st->mapper->assign(st->snapshot, image.get());
+    st->mapper->assign(st->object, st->snapshot);
+  }
+  // Edits never flushed go too: every watched object returns to its snapshot.
+  prune_watch();
+  for (const auto& st : watch_)
+    if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
+}
+
+inline void Session::rollback_to_savepoint(std::size_t index) {
+  const std::string& name = savepoints_[index].name;
+  for (auto& [e, conn] : connections_) {
+    if (!conn.in_transaction()) continue;
+    try {
+      conn.execute(e->dialect().compiler().rollback_to_savepoint(name));
+    } catch (const std::exception& ex) {
+      abort_transaction(ex.what());
+      throw;
+    }
+  }
+  while (savepoints_.size() > index) {
+    restore_to(savepoints_.back());
+    savepoints_.pop_back();
+  }
+}
+
+inline void Session::release_savepoint(std::uint64_t id) {
+  const auto index = savepoint_index(id);
+  if (index == savepoints_.size())
+    throw InvalidRequestError("this savepoint is no longer active (it was rolled back, or the "
+                              "transaction ended)");
+  if (index + 1 != savepoints_.size())
+    throw InvalidRequestError("a nested transaction inside this savepoint is still open: commit or "
+                              "roll back the innermost one first");
+  flush();  // a failure here rolls back to this savepoint and throws
+  for (auto& [e, conn] : connections_) {
+    if (!conn.in_transaction()) continue;
+    try {
+      conn.execute(e->dialect().compiler().release_savepoint(savepoints_.back().name));
+    } catch (const std::exception& ex) {
+      abort_transaction(ex.what());
+      throw;
+    }
+  }
+  // The outer savepoint takes over the images it lacks: its own rollback must undo them too.
+  Savepoint done = std::move(savepoints_.back());
+  savepoints_.pop_back();
+  if (!savepoints_.empty()) {
+    auto& outer = savepoints_.back();
+    for (auto& [st, image] : done.images) {
+      if (outer.imaged.count(st.get())) continue;
+      outer.imaged.emplace(st.get(), outer.images.size());
+      outer.images.emplace_back(std::move(st), std::move(image));
+    }
+  }
+}
+
+inline void Session::abort_transaction(const std::string& what) noexcept {
+  for (auto& [e, conn] : connections_) {
+    try {
+      if (conn.in_transaction()) conn.rollback();
+    } catch (...) {
+      conn.invalidate();
+    }
+  }
+  savepoints_.clear();
+  try {
+    pending_rollback_ = what;
+  } catch (...) {
+    pending_rollback_.emplace();
+  }
+}
+
+inline void Session::abort_flush(const std::string& what) {
+  if (savepoints_.empty()) {
+    abort_transaction(what);
+    try {
+      fire(event::after_rollback);
+    } catch (...) {
+      // The flush's own error is the one the caller gets.
+    }
+    return;
+  }
+  try {
+    rollback_to_savepoint(savepoints_.size() - 1);
+  } catch (...) {
+    // ROLLBACK TO SAVEPOINT failed: the whole transaction was rolled back instead and the session
+    // waits for rollback(). The flush's own error is the one the caller gets.
+  }
+}
+
+// --- SessionTransaction ---------------------------------------------------------------------
+
+inline bool SessionTransaction::is_active() const noexcept {
+  if (!session_) return false;
+  if (nested_) return session_->savepoint_index(id_) < session_->savepoints_.size();
+  return session_->tx_generation_ == id_;
+}
+
+inline void SessionTransaction::commit() {
+  if (!session_) throw InvalidRequestError("this transaction was already committed or moved from");
+  if (nested_) {
+    session_->release_savepoint(id_);
+  } else {
+    if (session_->tx_generation_ != id_)
+      throw InvalidRequestError("this transaction already ended (the session was committed, rolled "
+                                "back or closed)");
+    session_->commit();
+  }
+  session_ = nullptr;
+}
+
+inline void SessionTransaction::rollback() {
+  if (!session_) return;
+  Session* s = std::exchange(session_, nullptr);
+  if (nested_) {
+    const auto index = s->savepoint_index(id_);
+    if (index < s->savepoints_.size()) {
+      const auto guard = s->use();
+      s->rollback_to_savepoint(index);
+    }
+  } else if (s->tx_generation_ == id_) {
+    s->rollback();
+  }
+}
+
+inline SessionTransaction::~SessionTransaction() {
+  try {
+    rollback();
+  } catch (...) {
+    // A destructor must not throw. A failed ROLLBACK TO SAVEPOINT already rolled back the whole
+    // transaction (the session waits for rollback()); a failed ROLLBACK discarded the connection.
+  }
+}
+
+}  // namespace alchemy
+
+#endif  // ALCHEMY_ORM_DETAIL_TRANSACTION_HPP_
