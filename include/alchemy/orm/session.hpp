@@ -527,7 +527,6 @@ class Session {
   /// Rolls back every connection and waits for rollback(): the transaction is lost.
   void abort_transaction(const std::string& what) noexcept;
 
-
   std::shared_ptr<Engine> engine_;
   std::map<std::string, std::shared_ptr<Engine>, std::less<>> binds_;
   SessionOptions options_;
