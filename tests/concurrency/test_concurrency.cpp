@@ -269,7 +269,9 @@ TEST_CASE("8 threads hammer one engine's pool: the limits hold and every connect
 }
 
 TEST_CASE("db.session in 8 threads: one session per thread, every write kept", "[concurrency]") {
-  auto db = test::fresh_db<Entry>();
+  alchemy::Config config;
+  config.SQLALCHEMY_RECORD_QUERIES = true;  // one recorder shared by the threads, a list per thread
+  auto db = test::fresh_db<Entry>(nullptr, config);
   if (!db) return;
   constexpr int kRows = 25;
   std::mutex m;
@@ -299,8 +301,20 @@ TEST_CASE("db.session in 8 threads: one session per thread, every write kept", "
             }
           }
         }
-        const auto mine = db->session.query<Entry>().filter_by("who", "thread " + std::to_string(t)).count();
-        if (mine != kRows) throw std::runtime_error("thread " + std::to_string(t) + " sees " + std::to_string(mine) + " rows");
+        const std::string who = "thread " + std::to_string(t);
+        const auto mine = db->session.query<Entry>().filter_by("who", who).count();
+        if (mine != kRows) throw std::runtime_error(who + " sees " + std::to_string(mine) + " rows");
+        // The thread's recorded statements are its own: each INSERT carries its name.
+        int inserts = 0;
+        for (const auto& q : db->get_recorded_queries()) {
+          if (q.statement.rfind("INSERT", 0) != 0) continue;
+          ++inserts;
+          bool own = false;
+          for (const auto& v : q.parameters)
+            own = own || (v.kind() == alchemy::sql::ValueKind::text && v.as_text() == who);
+          if (!own) throw std::runtime_error(who + " has another thread's INSERT in its recorded queries");
+        }
+        if (inserts < kRows) throw std::runtime_error(who + " recorded " + std::to_string(inserts) + " INSERTs");
         db->session.remove();
       } catch (const std::exception& e) {
         std::lock_guard lock(m);
