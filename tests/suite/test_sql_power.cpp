@@ -2,6 +2,7 @@
 // SQL power on every backend: raw SQL through text() with bound parameters and rows by name and
 // by index; func:: aggregates, GROUP BY / HAVING, DISTINCT and tuples from with_entities();
 // subqueries (IN, EXISTS, scalar); and upsert with its row counts and final values.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -323,6 +324,23 @@ TEST_CASE("upsert without an action is an ArgumentError and writes nothing", "[s
                   alchemy::ArgumentError);
   db->session.commit();
   CHECK(Member::query().count() == 5);
+}
+
+}  // namespace sql_power
+
+namespace sql_power {
+
+TEST_CASE("union_ and union_all of row queries over two models", "[suite][sql_power][union]") {
+  ALCHEMY_FRESH_DB(db, Member, Note);
+  seed(*db);
+  const auto red = Member::query().with_entities(Member::handle_).filter(Member::team_ == "red");
+  const auto bodies = Note::query().with_entities(Note::body_).filter(Note::member_id_ == 1);
+  auto names = red.union_(bodies).union_(red).scalars();
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"a1", "a2", "ann", "bob"});
+  CHECK(red.union_all(bodies).union_all(red).count() == 6);
+  CHECK(red.union_all(red).limit(3).all().size() == 3);
+  CHECK_THROWS_AS(red.order_by(Member::handle_).union_(bodies).all(), alchemy::CompileError);
 }
 
 }  // namespace sql_power

@@ -1449,3 +1449,33 @@ TEST_CASE("upsert is ON CONFLICT on SQLite and PostgreSQL and ON DUPLICATE KEY U
   CHECK(compile_error([&] { sqlite().compiler().upsert(t, insert_cols, {}, update); }) ==
         "ON CONFLICT DO UPDATE needs the conflict columns (a unique key)");
 }
+
+TEST_CASE("a UNION joins plain SELECTs, and the first query's LIMIT limits the whole", "[sql][compiler][union]") {
+  sql::Select a = select_exprs({Account::handle_.expr()});
+  a.where.push_back((Account::id_ < 3).expr);
+  sql::Select b;
+  b.table = &mapper_of<Post>().table();
+  b.exprs = {Post::title_.expr()};
+  b.where.push_back((Post::id_ > 7).expr);
+  sql::Select u = a;
+  u.unions.push_back({false, std::make_shared<sql::Select>(b)});
+  u.unions.push_back({true, std::make_shared<sql::Select>(b)});
+  u.limit = 10;
+  check(postgresql(), u,
+        "SELECT accounts.handle FROM accounts WHERE accounts.id < $1 UNION SELECT posts.title FROM posts WHERE "
+        "posts.id > $2 UNION ALL SELECT posts.title FROM posts WHERE posts.id > $3 LIMIT $4",
+        {3, 7, 7, 10});
+  u.limit.reset();
+  check(sqlite(), u, "SELECT count(*) AS count_1 FROM (SELECT accounts.handle FROM accounts WHERE accounts.id < ? UNION "
+                     "SELECT posts.title FROM posts WHERE posts.id > ? UNION ALL SELECT posts.title FROM posts WHERE "
+                     "posts.id > ?) AS anon_1",
+        {3, 7, 7}, sql::SelectForm::count);
+  sql::Select ordered = u;
+  ordered.order_by.push_back(Account::handle_.asc().term);
+  CHECK(compile_error([&] { mysql().compiler().select(ordered); }) ==
+        "a query in a union cannot have ORDER BY; sort the rows it returns");
+  b.limit = 1;
+  sql::Select limited = a;
+  limited.unions.push_back({false, std::make_shared<sql::Select>(b)});
+  CHECK(compile_error([&] { sqlite().compiler().select(limited); }) == "a query in a union cannot have LIMIT or OFFSET");
+}

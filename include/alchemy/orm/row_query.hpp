@@ -110,6 +110,14 @@ class RowQuery {
     (r.q_.stmt_.order_by.push_back(order_term(xs)), ...);
     return r;
   }
+  /// UNION / UNION ALL with another row query (of any model) whose rows have the same C++
+  /// types. Neither may have an ORDER BY, nor the other a LIMIT; a limit set on the result
+  /// applies to the whole union.
+  template <class U, class... Ws>
+  RowQuery union_(const RowQuery<U, Ws...>& other) const { return compound(other, false); }
+  template <class U, class... Ws>
+  RowQuery union_all(const RowQuery<U, Ws...>& other) const { return compound(other, true); }
+
   RowQuery limit(std::int64_t n) const { return RowQuery(q_.limit(n)); }
   RowQuery offset(std::int64_t n) const { return RowQuery(q_.offset(n)); }
   RowQuery distinct() const { return RowQuery(q_.distinct()); }
@@ -182,6 +190,17 @@ class RowQuery {
   const sql::Select& select() const noexcept { return q_.stmt_; }
 
  private:
+  template <class, class...>
+  friend class RowQuery;
+
+  template <class U, class... Ws>
+  RowQuery compound(const RowQuery<U, Ws...>& other, bool all) const {
+    static_assert(std::is_same_v<std::tuple<Vs...>, std::tuple<Ws...>>,
+                  "alchemy: union_() needs queries whose rows have the same C++ types");
+    RowQuery r = *this;
+    r.q_.stmt_.unions.push_back({all, std::make_shared<sql::Select>(other.q_.stmt_)});
+    return r;
+  }
   static row_type read(dialect::Statement& row) {
     return orm::detail::read_row<Vs...>(row, std::index_sequence_for<Vs...>{});
   }

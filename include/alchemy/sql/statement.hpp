@@ -22,6 +22,12 @@ struct OrderBy {
   bool descending = false;
 };
 
+/// One member after the first of a UNION [ALL].
+struct SelectUnion {
+  bool all = false;
+  SelectPtr select;
+};
+
 /// SELECT columns FROM table WHERE ... GROUP BY ... HAVING ... ORDER BY ... LIMIT ... OFFSET ...
 struct Select {
   const Table* table = nullptr;
@@ -34,6 +40,8 @@ struct Select {
   std::optional<std::int64_t> limit;
   std::optional<std::int64_t> offset;
   bool distinct = false;
+  /// UNION [ALL] members after this one; `limit`/`offset` then apply to the whole union.
+  std::vector<SelectUnion> unions;
 };
 
 /// Which statement the compiler should make of a Select.

@@ -14,6 +14,29 @@ namespace alchemy::sql {
 
 inline void Compiler::select_into(CompileState& s, const Select& stmt) const {
   if (!stmt.table) throw CompileError("SELECT without a table");
+  if (!stmt.unions.empty()) {
+    // Members are plain SELECTs (SQLite allows no parentheses, ORDER BY or LIMIT in them); the
+    // first member's LIMIT / OFFSET is the whole union's.
+    const auto check = [](const Select& m) {
+      if (!m.order_by.empty())
+        throw CompileError("a query in a union cannot have ORDER BY; sort the rows it returns");
+    };
+    check(stmt);
+    Select first = stmt;
+    first.unions.clear();
+    first.limit.reset();
+    first.offset.reset();
+    select_into(s, first);
+    for (const auto& u : stmt.unions) {
+      check(*u.select);
+      if (u.select->limit || u.select->offset)
+        throw CompileError("a query in a union cannot have LIMIT or OFFSET");
+      s.sql += u.all ? " UNION ALL " : " UNION ";
+      select_into(s, *u.select);
+    }
+    if (stmt.limit || stmt.offset) limit_offset(s, stmt);
+    return;
+  }
   s.sql += stmt.distinct ? "SELECT DISTINCT " : "SELECT ";
   if (!stmt.exprs.empty()) {
     // Functions and subqueries get SQLAlchemy's anonymous labels (count_1, anon_1, ...), so
