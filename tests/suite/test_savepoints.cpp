@@ -3,6 +3,10 @@
 // RELEASE SAVEPOINT, the objects restored to their state at the savepoint, a failed flush inside
 // a savepoint leaving the outer transaction committable (PostgreSQL included), nesting, and the
 // begin() guard that rolls back when destroyed.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -340,4 +344,63 @@ TEST_CASE("db.session forwards begin() and begin_nested() to the thread's sessio
     tx.commit();
   }
   CHECK(stored_handles(*db) == Strings{"kept"});
+}
+
+namespace savepoint_binds {
+
+struct Person : alchemy::Model<Person> {
+  ALCHEMY_TABLENAME("sp_people");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+  ALCHEMY_COLUMN(std::string, name, alchemy::String(40));
+  Person() = default;
+  explicit Person(std::string n) : name(std::move(n)) {}
+};
+
+struct Audit : alchemy::Model<Audit> {
+  ALCHEMY_TABLENAME("sp_audit");
+  ALCHEMY_BIND_KEY("aux");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+  ALCHEMY_COLUMN(std::string, what, alchemy::String(80));
+  Audit() = default;
+  explicit Audit(std::string w) : what(std::move(w)) {}
+};
+
+}  // namespace savepoint_binds
+
+TEST_CASE("a savepoint spans every engine of the session, including one that joins inside it",
+          "[suite][savepoint][binds]") {
+  using savepoint_binds::Audit;
+  using savepoint_binds::Person;
+  const std::string aux = "/tmp/alchemy-test-" + std::to_string(::getpid()) + "-spaux.db";
+  std::remove(aux.c_str());
+  alchemy::Config config;
+  config.SQLALCHEMY_BINDS = {{"aux", "sqlite:///" + aux}};
+  test::Recorder rec;
+  auto db = test::fresh_db<Person, Audit>(&rec, std::move(config));
+  if (!db) return;
+  auto& s = db->session();
+
+  auto kept = s.add(Person("kept"));
+  auto sp = s.begin_nested();            // the default engine: INSERT, SAVEPOINT
+  auto lost = s.add(Audit("lost"));
+  s.flush();                             // the aux engine begins here and gets the savepoint too
+  const auto savepoints = [&](const std::string& sql) {
+    const auto all = rec.statements();
+    return std::count(all.begin(), all.end(), sql);
+  };
+  // The recorder hears the default engine only (echo is an option of the default bind). The aux
+  // connection's savepoint shows in the outcome: without it, ROLLBACK TO SAVEPOINT fails there,
+  // the whole transaction is rolled back, and "kept" is lost too.
+  CHECK(savepoints("SAVEPOINT sa_savepoint_1") == 1);
+  CHECK_NOTHROW(sp.rollback());
+  CHECK(savepoints("ROLLBACK TO SAVEPOINT sa_savepoint_1") == 1);
+  CHECK(inspect_state(*lost) == ObjectState::transient);
+  s.add(Audit("written"));
+  s.commit();
+  CHECK(s.query<Person>().count() == 1);  // after the commit: what the databases hold
+  CHECK(s.query<Audit>().count() == 1);
+  CHECK(kept->id != 0);
+  db->session.remove();
+  db->drop_all<Person, Audit>();
+  std::remove(aux.c_str());
 }
