@@ -68,7 +68,14 @@ class Connection {
 
   /// A prepared statement for `sql`, cached on the connection.
   dialect::Statement& prepare(const std::string& sql) {
-    return guard([&]() -> dialect::Statement& { return raw().prepare(sql); });
+    try {
+      return guard([&]() -> dialect::Statement& { return raw().prepare(sql); });
+    } catch (...) {
+      // A statement the server refuses at prepare time never reaches run(), which logs: echo
+      // it here, as SQLAlchemy logs every statement it sends (no parameters were bound yet).
+      if (echo()) logger_->line(sql);
+      throw;
+    }
   }
 
   /// Binds `params` in order and executes `st`. Rows, if any, are read from `st`.
