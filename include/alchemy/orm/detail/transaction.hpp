@@ -169,6 +169,10 @@ inline void Session::abort_transaction(const std::string& what) noexcept {
       conn.invalidate();
     }
   }
+  // The transaction is over: give the connections back now. One whose ROLLBACK failed is
+  // invalidated and closed by the pool, so it cannot keep SQLite's write lock (or a server
+  // transaction) until the caller gets round to rollback().
+  connections_.clear();
   savepoints_.clear();
   try {
     pending_rollback_ = what;
