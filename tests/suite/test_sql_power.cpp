@@ -344,3 +344,54 @@ TEST_CASE("union_ and union_all of row queries over two models", "[suite][sql_po
 }
 
 }  // namespace sql_power
+
+namespace sql_power {
+
+TEST_CASE("merge copies a detached object's state onto the persistent one, or adds a copy", "[suite][sql_power][merge]") {
+  test::Recorder rec;
+  auto db = test::fresh_db<Member, Note>(&rec);
+  if (!db) return;
+  seed(*db);
+
+  Member outside("ann2", "blue", 11, std::nullopt);  // never in a session
+  outside.id = 1;
+  db->session.expunge_all();  // the seeded objects stay in the identity map after commit
+  rec.clear();
+  auto merged = db->session.merge(outside);
+  REQUIRE(merged);
+  CHECK(rec.sql().size() == 1);  // one SELECT by key: id 1 was not in the identity map
+  CHECK(merged->id == 1);
+  CHECK(merged->handle == "ann2");
+  CHECK(merged->nickname == std::nullopt);
+  CHECK(db->session.get<Member>(int64_t{1}) == merged);
+  rec.clear();
+  outside.team = "green";
+  CHECK(db->session.merge(outside) == merged);  // already in the session: no SQL
+  CHECK(rec.sql().empty());
+  CHECK(merged->team == "green");
+
+  Member fresh("hal", "red", 4);
+  fresh.id = 99;
+  auto added = db->session.merge(fresh);
+  CHECK(added.get() != &fresh);
+  Member keyless("ivy", "red", 5);
+  auto generated = db->session.merge(keyless);
+  db->session.commit();
+  // SQLite and MySQL continue after the largest key; a PostgreSQL sequence ignores explicit keys.
+  CHECK(generated->id == (test::backend() == "postgresql" ? 6 : 100));
+  CHECK(added->id == 99);
+
+  auto rows = db->session.execute(
+      text("SELECT id, handle, team, nickname FROM sp_members WHERE id IN (1, 99, :g) ORDER BY handle"),
+      {{"g", generated->id}});
+  REQUIRE(rows.size() == 3);
+  CHECK(rows.all()[0].get<std::string>("handle") == "ann2");
+  CHECK(rows.all()[0].get<std::string>("team") == "green");
+  CHECK(rows.all()[0].is_null("nickname"));
+  CHECK(rows.all()[1].get<std::string>("handle") == "hal");
+  CHECK(rows.all()[1].get<int64_t>("id") == 99);
+  CHECK(rows.all()[2].get<std::string>("handle") == "ivy");
+  CHECK(Member::query().count() == 7);
+}
+
+}  // namespace sql_power

@@ -238,6 +238,12 @@ class Session {
   /// The same for several objects, in one statement.
   template <ModelType T>
   std::int64_t upsert(const std::vector<T>& objs, const OnConflict<T>& on);
+  /// SQLAlchemy's merge(): the object of `obj`'s primary key in this session (from the identity
+  /// map, else loaded with one SELECT) gets every field of `obj` and is returned; with no such
+  /// row (or no key set), a new pending copy is added and returned. `obj` itself is never
+  /// attached. (orm/detail/execute.hpp)
+  template <ModelType T>
+  std::shared_ptr<T> merge(const T& obj);
 
   // --- Transactions -----------------------------------------------------------------------------
   /// Writes pending inserts, changes and deletes, in dependency order, in the open transaction.

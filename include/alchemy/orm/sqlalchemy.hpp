@@ -77,6 +77,7 @@ class ScopedSession {
   template <ModelType T> std::int64_t upsert(const std::vector<T>& objs, const OnConflict<T>& on) const {
     return (*this)().upsert(objs, on);
   }
+  template <ModelType T> std::shared_ptr<T> merge(const T& obj) const { return (*this)().merge(obj); }
   void flush() const { (*this)().flush(); }
   void commit() const { (*this)().commit(); }
   void rollback() const { (*this)().rollback(); }

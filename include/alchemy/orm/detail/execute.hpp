@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Internal header; do not include directly. Included by <alchemy/orm/session.hpp>.
 //
-// Session::execute (raw SQL through text()) and Session::upsert.
+// Session::execute (raw SQL through text()), Session::upsert and Session::merge.
 #ifndef ALCHEMY_ORM_DETAIL_EXECUTE_HPP_
 #define ALCHEMY_ORM_DETAIL_EXECUTE_HPP_
 
@@ -88,6 +88,28 @@ std::int64_t Session::upsert(const std::vector<T>& objs, const OnConflict<T>& on
   for (const auto& v : values) refs.push_back(v.ref());
   conn.run(st, refs);
   return st.affected_rows();
+}
+
+template <ModelType T>
+std::shared_ptr<T> Session::merge(const T& obj) {
+  const auto guard = use();
+  check_usable();
+  const auto& m = mapper_of<T>();
+  if (m.key_columns().size() != 1)
+    throw InvalidRequestError("merge(): " + m.class_name() + " has a composite key");
+  const std::size_t k = m.key_columns()[0];
+  const auto key = m.access(k).get(&obj);
+  const bool unset = key.is_null() || (int(k) == m.generated_key() && key.kind() == sql::ValueKind::integer &&
+                                       key.as_integer() == 0);
+  if (!unset) {
+    if (auto existing = get<T>(key)) {
+      if (existing.get() == &obj) return existing;
+      for (std::size_t i = 0; i < m.column_count(); ++i)
+        if (i != k) m.access(i).copy(existing.get(), &obj);
+      return existing;
+    }
+  }
+  return add(T(obj));
 }
 
 }  // namespace alchemy
