@@ -1479,3 +1479,23 @@ TEST_CASE("a UNION joins plain SELECTs, and the first query's LIMIT limits the w
   limited.unions.push_back({false, std::make_shared<sql::Select>(b)});
   CHECK(compile_error([&] { sqlite().compiler().select(limited); }) == "a query in a union cannot have LIMIT or OFFSET");
 }
+
+TEST_CASE("text() copies unterminated quotes and comments and odd colons through unchanged", "[sql][compiler][text]") {
+  for (const Dialect* d : {&sqlite(), &postgresql(), &mysql()}) {
+    INFO("dialect " << d->name());
+    for (std::string_view s : {"SELECT 'open :a", "SELECT \"open :a", "SELECT `x :a", "SELECT 1 /* open :a",
+                               "SELECT 1 -- :a", ":", "x:", "::", ":::", "\\", "\\:", "'\\", "'", "", "a: b", ":1x::"}) {
+      INFO("text " << s);
+      if (s == ":1x::") {
+        CHECK(text(*d, s, {{"1x", 5}}).params == Params{5});
+        continue;
+      }
+      const auto c = text(*d, s);
+      CHECK(c.params.empty());
+      if (s == "\\:")
+        CHECK(c.sql == ":");
+      else
+        CHECK(c.sql == s);
+    }
+  }
+}

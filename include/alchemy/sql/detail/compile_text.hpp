@@ -50,7 +50,8 @@ inline Compiled Compiler::text(std::string_view sql,
   };
   while (i < n) {
     const char c = sql[i];
-    if (c == '\'' || c == '"' || (c == '`' && quote_char() == '`')) {
+    // Backquotes quote identifiers on MySQL and SQLite, and are no valid SQL on PostgreSQL.
+    if (c == '\'' || c == '"' || c == '`') {
       quoted(c);
     } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {  // -- comment to the end of line
       const auto end = std::min(sql.find('\n', i), n);
