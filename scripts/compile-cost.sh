@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# scripts/compile-cost.sh — what alchemy costs a user's build (docs/performance.md).
+#
+# Usage: scripts/compile-cost.sh [compiler]      (default g++; e.g. clang++-14)
+#
+# Compiles, one at a time, at -O2 with the compiler given, and prints wall time and peak memory
+# (GNU time) of:
+#   1. bench/sqlite_raw.cpp and bench/alchemy_half.cpp: the benchmark's two halves, the same
+#      workload by hand on sqlite3 and through alchemy, and their ratio;
+#   2. examples/tutorial.cpp;
+#   3. generated schemas of M models x 15 columns (M = 5, 10, 20), each model used by a
+#      query, a get, an add and a commit, to show how the cost grows with the schema.
+# Nothing is linked. Run it on an idle machine: other processes inflate the wall times.
+set -euo pipefail
+cxx="${1:-g++}"
+src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="$(mktemp -d /tmp/alchemy-compile-cost.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+flags=(-std=c++20 -O2 -I"$src/include" -DALCHEMY_WITH_SQLITE=1 -DBENCH_BACKEND=\"sqlite\")
+
+# measure NAME FILE: prints "compile NAME wall_s=.. peak_mb=.." and sets wall, mb.
+measure() {
+  local out
+  out="$( { /usr/bin/time -f '%e %M' "$cxx" "${flags[@]}" -c "$2" -o "$work/out.o" 2>&1 >/dev/null; } | tail -1)"
+  wall="${out% *}"
+  mb=$(( ${out#* } / 1024 ))
+  echo "compile $1 compiler=$cxx wall_s=$wall peak_mb=$mb"
+}
+
+measure raw_half "$src/bench/sqlite_raw.cpp"; raw_wall=$wall raw_mb=$mb
+measure alchemy_half "$src/bench/alchemy_half.cpp"; al_wall=$wall al_mb=$mb
+awk -v a="$al_wall" -v r="$raw_wall" -v am="$al_mb" -v rm="$raw_mb" \
+  'BEGIN { printf "compile ratio alchemy/raw wall=%.2f memory=%.2f\n", a / r, am / rm }'
+measure tutorial "$src/examples/tutorial.cpp"
+
+gen() {  # gen M FILE: M models of 15 columns, each used once
+  local m="$1" f="$2" i c
+  {
+    echo '#include <alchemy/alchemy.hpp>'
+    for ((i = 0; i < m; i++)); do
+      echo "struct Model$i : alchemy::Model<Model$i> {"
+      echo "  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);"
+      for ((c = 1; c < 15; c++)); do
+        case $((c % 5)) in
+          0) echo "  ALCHEMY_COLUMN(std::string, s$c, alchemy::String(40));" ;;
+          1) echo "  ALCHEMY_COLUMN(int32_t, i$c);" ;;
+          2) echo "  ALCHEMY_COLUMN(std::optional<std::string>, o$c, alchemy::String(80));" ;;
+          3) echo "  ALCHEMY_COLUMN(double, d$c);" ;;
+          4) echo "  ALCHEMY_COLUMN(std::optional<int64_t>, n$c);" ;;
+        esac
+      done
+      echo "};"
+    done
+    echo 'int main() {'
+    echo '  alchemy::SQLAlchemy db("sqlite://");'
+    echo '  db.create_all();'
+    for ((i = 0; i < m; i++)); do
+      echo "  { auto o = db.session.add(Model$i{}); db.session.commit();"
+      echo "    auto r = Model$i::query().filter(Model$i::i1_ > 3 && Model$i::s5_.like(\"a%\")).order_by(Model$i::id_).all();"
+      echo "    auto g = db.session.get<Model$i>(o->id); (void)r; (void)g; }"
+    done
+    echo '}'
+  } >"$f"
+}
+for m in 5 10 20; do
+  gen "$m" "$work/schema_$m.cpp"
+  measure "schema_${m}x15" "$work/schema_$m.cpp"
+done
