@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/db-servers.sh — throwaway PostgreSQL 15 and MariaDB servers for tests.
 #
-# Usage: scripts/db-servers.sh start|stop|status|env
+# Usage: scripts/db-servers.sh start|stop|status|env|restart-postgresql|restart-mariadb
 #
 #   start   create a fresh data folder /tmp/alchemy-db.XXXXXX, initialise and
 #           start both servers on 127.0.0.1 only, create the test user and
@@ -15,6 +15,12 @@
 #             ALCHEMY_TEST_POSTGRESQL_URL  postgresql://alchemy:alchemy_pw@127.0.0.1:55432/alchemy_test
 #             ALCHEMY_TEST_MYSQL_URL       mysql://alchemy:alchemy_pw@127.0.0.1:53306/alchemy_test
 #           use as: eval "$(scripts/db-servers.sh env)"
+#   restart-postgresql, restart-mariadb
+#           stop that one recorded server (PostgreSQL: pg_ctl stop -m fast;
+#           MariaDB: SIGTERM, its clean shutdown) and start it again on the
+#           same port with the same data folder; returns once it accepts a
+#           password login over TCP. Data survives; open connections do not.
+#           For tests/restart, which takes the server's ctest RESOURCE_LOCK.
 #
 # Needs the packages of `scripts/install-deps.sh --servers`. Works as root:
 # PostgreSQL refuses to run as root, so its part runs as the `postgres` user
@@ -190,6 +196,15 @@ fail_with_log() {
   exit 1
 }
 
+# launch_pg DIR PG_BIN: start the initialised server of DIR (pg_ctl -w: returns once it
+# accepts connections). Used by start and restart.
+launch_pg() {
+  local dir="$1" pg_bin="$2"
+  as_pg "$pg_bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgresql.log" -w -t "$TIMEOUT" start \
+    >>"$dir/setup.log" 2>&1 </dev/null \
+    || fail_with_log "PostgreSQL did not start within ${TIMEOUT}s" "$dir/pg/postgresql.log"
+}
+
 start_pg() {
   local dir="$1" pg_bin t0
   t0="$(now_ms)"
@@ -219,9 +234,7 @@ synchronous_commit = off
 full_page_writes = off
 EOF
 
-  as_pg "$pg_bin/pg_ctl" -D "$data" -l "$log" -w -t "$TIMEOUT" start \
-    >>"$dir/setup.log" 2>&1 </dev/null \
-    || fail_with_log "PostgreSQL did not start within ${TIMEOUT}s" "$log"
+  launch_pg "$dir" "$pg_bin"
 
   # Role and database, over the private unix socket (trust auth, superuser).
   as_pg "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$PG_PORT" -U postgres -d postgres \
@@ -231,6 +244,32 @@ CREATE DATABASE $DB_NAME OWNER $DB_USER;
 EOF
   PG_BIN_DIR="$pg_bin"
   say "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') ready on 127.0.0.1:$PG_PORT ($(elapsed "$t0"))"
+}
+
+# launch_mariadb DIR MARIADBD ADMIN: start mariadbd with DIR/my/my.cnf, record its pid in
+# the state file and in MY_PID, and wait until it answers a ping. Used by start and restart.
+launch_mariadb() {
+  local dir="$1" mariadbd="$2" admin="$3"
+  local base="$dir/my" cnf="$dir/my/my.cnf" pidfile="$dir/my/mariadbd.pid" errlog="$dir/my/error.log"
+  # setsid + </dev/null + output to a file: the server must not hold the
+  # caller's terminal or CI output pipe open after this script returns.
+  setsid "$mariadbd" --defaults-file="$cnf" </dev/null >>"$base/mariadbd.out" 2>&1 &
+  local pid=$!
+  MY_PID="$pid"
+  write_state "DIR=$dir" "MY_PID=$pid" "PG_PORT=$PG_PORT" "MY_PORT=$MY_PORT"
+
+  local i ok=0
+  for ((i = 0; i < TIMEOUT * 10; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      fail_with_log "mariadbd exited during start-up" "$errlog"
+    fi
+    if "$admin" --defaults-file="$cnf" --connect-timeout=1 ping >/dev/null 2>&1 </dev/null; then
+      ok=1; break
+    fi
+    sleep 0.1
+  done
+  (( ok )) || fail_with_log "MariaDB not ready within ${TIMEOUT}s" "$errlog"
+  [[ -f "$pidfile" ]] && MY_PID="$(cat "$pidfile")"
 }
 
 start_mariadb() {
@@ -279,25 +318,7 @@ EOF
     >>"$dir/setup.log" 2>&1 </dev/null \
     || fail_with_log "mariadb-install-db failed" "$dir/setup.log"
 
-  # setsid + </dev/null + output to a file: the server must not hold the
-  # caller's terminal or CI output pipe open after this script returns.
-  setsid "$mariadbd" --defaults-file="$cnf" </dev/null >>"$base/mariadbd.out" 2>&1 &
-  local pid=$!
-  MY_PID="$pid"
-  write_state "DIR=$dir" "MY_PID=$pid" "PG_PORT=$PG_PORT" "MY_PORT=$MY_PORT"
-
-  local i ok=0
-  for ((i = 0; i < TIMEOUT * 10; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      fail_with_log "mariadbd exited during start-up" "$errlog"
-    fi
-    if "$admin" --defaults-file="$cnf" --connect-timeout=1 ping >/dev/null 2>&1 </dev/null; then
-      ok=1; break
-    fi
-    sleep 0.1
-  done
-  (( ok )) || fail_with_log "MariaDB not ready within ${TIMEOUT}s" "$errlog"
-  [[ -f "$pidfile" ]] && MY_PID="$(cat "$pidfile")"
+  launch_mariadb "$dir" "$mariadbd" "$admin"
 
   # Test database and user. A user may always KILL its own connections, so a
   # test can kill another of its connections without extra rights; PROCESS
@@ -369,10 +390,51 @@ cmd_status() {
   return $rc
 }
 
+# --- restart ------------------------------------------------------------------
+# Stop one recorded server (PostgreSQL: fast shutdown; MariaDB: SIGTERM, its clean
+# shutdown) and start it again on the same port with the same data folder, for tests
+# of a server lost mid-run. Returns once it accepts a password login over TCP.
+cmd_restart() {
+  local which="$1" t0 dir
+  t0="$(now_ms)"
+  read_state || die "no state file $STATE_FILE: start the servers first"
+  dir="${STATE[DIR]:-}"
+  [[ -n "$dir" && -d "$dir" ]] || die "the recorded data folder '$dir' does not exist"
+  # The recorded ports win over the environment: the same server comes back.
+  PG_PORT="${STATE[PG_PORT]:-$PG_PORT}"
+  MY_PORT="${STATE[MY_PORT]:-$MY_PORT}"
+  case "$which" in
+    postgresql)
+      local pg_bin
+      pg_bin="$(find_pg_bin)"
+      stop_pg "$dir/pg/data"
+      launch_pg "$dir" "$pg_bin"
+      PGPASSWORD="$DB_PASS" PGCONNECT_TIMEOUT=5 "$pg_bin/psql" -X -q -At -h 127.0.0.1 -p "$PG_PORT" \
+        -U "$DB_USER" -d "$DB_NAME" -c 'SELECT 1' >>"$dir/setup.log" 2>&1 </dev/null \
+        || fail_with_log "PostgreSQL: password login over TCP after the restart failed" "$dir/setup.log"
+      say "PostgreSQL restarted on 127.0.0.1:$PG_PORT ($(elapsed "$t0"))"
+      ;;
+    mariadb)
+      local mariadbd admin
+      mariadbd="$(find_tool mariadbd)"
+      admin="$(find_tool mariadb-admin)"
+      stop_mariadb "$dir/my/mariadbd.pid" "${STATE[MY_PID]:-}"
+      launch_mariadb "$dir" "$mariadbd" "$admin"
+      write_state "DIR=$dir" "MY_PID=$MY_PID" "PG_PORT=$PG_PORT" "MY_PORT=$MY_PORT"
+      "$(find_tool mariadb)" --no-defaults --protocol=TCP -h 127.0.0.1 -P "$MY_PORT" -u "$DB_USER" \
+        -p"$DB_PASS" --connect-timeout=5 -e 'SELECT 1' "$DB_NAME" >>"$dir/setup.log" 2>&1 </dev/null \
+        || fail_with_log "MariaDB: password login over TCP after the restart failed" "$dir/setup.log"
+      say "MariaDB restarted on 127.0.0.1:$MY_PORT ($(elapsed "$t0"))"
+      ;;
+  esac
+}
+
 case "${1:-}" in
   start)  cmd_start ;;
   stop)   cmd_stop ;;
   status) cmd_status ;;
   env)    print_env ;;
-  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+  restart-postgresql) cmd_restart postgresql ;;
+  restart-mariadb)    cmd_restart mariadb ;;
+  *) echo "usage: $0 start|stop|status|env|restart-postgresql|restart-mariadb" >&2; exit 2 ;;
 esac
