@@ -123,6 +123,7 @@ class Pool {
     try {
       auto entry = std::make_unique<PoolEntry>();
       entry->connection = driver_.connect(params_);
+      entry->fresh = false;  // this checkout opened it: no ping now, but at every later checkout
       return entry;
     } catch (...) {
       release_slot();
