@@ -6,7 +6,8 @@
 #   (no argument)  compilers, build tools and client libraries for the build
 #                  (g++, clang-14 + sanitizer runtime, cmake, ninja, Catch2,
 #                  fmt, SQLite, libpq, MariaDB Connector/C, Flask-SQLAlchemy
-#                  for the Python comparison examples).
+#                  for the Python comparison examples, cpp-httplib and
+#                  nlohmann-json for examples/webapp).
 #   --servers      additionally the PostgreSQL 15 and MariaDB servers used by
 #                  the test suite (scripts/db-servers.sh starts throwaway ones).
 #
@@ -26,6 +27,7 @@ BUILD_PKGS=(
   build-essential cmake ninja-build g++ clang-14 libclang-rt-14-dev
   libsqlite3-dev sqlite3 libpq-dev libmariadb-dev libfmt-dev catch2
   python3-flask-sqlalchemy
+  libcpp-httplib-dev nlohmann-json3-dev  # examples/webapp only (docs/webapp.md)
 )
 SERVER_PKGS=(postgresql-15 mariadb-server mariadb-client)
 
