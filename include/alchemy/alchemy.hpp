@@ -13,6 +13,7 @@
 #include "alchemy/orm/model.hpp"
 #include "alchemy/orm/query.hpp"
 #include "alchemy/orm/session.hpp"
+#include "alchemy/orm/signals.hpp"
 #include "alchemy/orm/sqlalchemy.hpp"
 #include "alchemy/orm/token.hpp"
 

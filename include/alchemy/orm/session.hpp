@@ -39,6 +39,7 @@
 #include "alchemy/orm/events.hpp"
 #include "alchemy/orm/instance_state.hpp"
 #include "alchemy/orm/model.hpp"
+#include "alchemy/orm/signals.hpp"
 #include "alchemy/sql/statement.hpp"
 
 namespace alchemy {
@@ -292,6 +293,9 @@ class Session {
   }
   /// Objects in the identity map.
   std::size_t size() const noexcept { return identity_.size(); }
+  /// What a commit() now would write: the objects this transaction's flushes wrote, then those
+  /// pending, changed or marked for deletion, each once (orm/signals.hpp says how).
+  std::vector<ModelChange> model_changes() const;
   bool autoflush() const noexcept { return options_.autoflush; }
   /// Calls fn(session) on before_commit, after_commit or after_rollback (orm/events.hpp).
   event::Listener listen(event::SessionEvent e, std::function<void(Session&)> fn) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "alchemy/engine/engine.hpp"
@@ -40,6 +41,8 @@ struct Config {
   SessionOptions session_options{};
   /// Record every statement for get_recorded_queries() (engine/record.hpp).
   bool SQLALCHEMY_RECORD_QUERIES = false;
+  /// Send before_models_committed and models_committed from db.session (orm/signals.hpp).
+  bool SQLALCHEMY_TRACK_MODIFICATIONS = false;
 };
 
 class SQLAlchemy;
@@ -146,6 +149,9 @@ class SQLAlchemy {
 
   /// db.session: the calling thread's session.
   ScopedSession session;
+  /// Sent by db.session's commit() when SQLALCHEMY_TRACK_MODIFICATIONS is on (orm/signals.hpp).
+  ModelsSignal before_models_committed;
+  ModelsSignal models_committed;
 
   Engine& engine() const noexcept { return *engine_; }
   std::shared_ptr<Engine> engine_ptr() const noexcept { return engine_; }
@@ -221,9 +227,27 @@ class SQLAlchemy {
     if (cache.generation == generation_.load(std::memory_order_acquire) && cache.session) return *cache.session;
     std::lock_guard lock(sessions_mutex_);
     auto& s = sessions_[std::this_thread::get_id()];
-    if (!s) s = std::make_unique<Session>(engine_, config_.session_options, binds_);
+    if (!s) {
+      s = std::make_unique<Session>(engine_, config_.session_options, binds_);
+      if (config_.SQLALCHEMY_TRACK_MODIFICATIONS) track_modifications(*s);
+    }
     cache = {generation_.load(std::memory_order_relaxed), s.get()};
     return *s;
+  }
+
+  /// Flask-SQLAlchemy's _SessionSignalEvents: the list is taken at before_commit (before the
+  /// final flush) and sent again once the COMMIT succeeded; a rollback forgets it.
+  void track_modifications(Session& s) {
+    auto changes = std::make_shared<std::vector<ModelChange>>();
+    s.listen(event::before_commit, [this, changes](Session& session) {
+      *changes = session.model_changes();
+      if (!changes->empty()) before_models_committed.send(*this, *changes);
+    });
+    s.listen(event::after_commit, [this, changes](Session&) {
+      const auto done = std::exchange(*changes, {});
+      if (!done.empty()) models_committed.send(*this, done);
+    });
+    s.listen(event::after_rollback, [changes](Session&) { changes->clear(); });
   }
 
   void remove_thread_session() {

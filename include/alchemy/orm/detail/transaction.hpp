@@ -243,6 +243,32 @@ inline SessionTransaction::~SessionTransaction() {
   }
 }
 
+// --- model_changes() ---------------------------------------------------------------------
+
+inline std::vector<ModelChange> Session::model_changes() const {
+  std::vector<ModelChange> out;
+  std::unordered_map<const orm::InstanceState*, std::size_t> at;
+  const auto put = [&](const StatePtr& st, ModelChange::Kind kind) {
+    const auto [it, fresh] = at.try_emplace(st.get(), out.size());
+    if (fresh) {
+      out.emplace_back(st, kind);
+      return;
+    }
+    auto& c = out[it->second];
+    if (kind == ModelChange::Kind::delete_) c.kind_ = kind;  // an insert stays an insert
+  };
+  for (const auto& st : tx_touched_)
+    put(st, st->new_in_transaction ? ModelChange::Kind::insert : ModelChange::Kind::update);
+  for (const auto& st : tx_deleted_) put(st, ModelChange::Kind::delete_);
+  for (const auto& st : new_) put(st, ModelChange::Kind::insert);
+  for (const auto& st : watch_)
+    if (st->session == this && st->state == ObjectState::persistent && !st->delete_pending &&
+        st->has_snapshot && changed_mask(*st) != 0)
+      put(st, ModelChange::Kind::update);
+  for (const auto& st : deleted_) put(st, ModelChange::Kind::delete_);
+  return out;
+}
+
 }  // namespace alchemy
 
 #endif  // ALCHEMY_ORM_DETAIL_TRANSACTION_HPP_
