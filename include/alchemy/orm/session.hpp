@@ -531,6 +531,16 @@ class Session {
   void rollback_to_savepoint(std::size_t index);
   void release_savepoint(std::uint64_t id);
   void restore_to(Savepoint& sp);
+  /// Pending objects become transient, marks for deletion are dropped: the unflushed work goes.
+  void discard_unflushed() noexcept {
+    for (const auto& st : new_) {
+      st->state = ObjectState::transient;
+      st->session = nullptr;
+    }
+    for (const auto& st : deleted_) st->delete_pending = false;
+    new_.clear();
+    deleted_.clear();
+  }
   /// A failed flush: back to the innermost savepoint if there is one, else the whole
   /// transaction rolls back and the session waits for rollback().
   void abort_flush(const std::string& what);

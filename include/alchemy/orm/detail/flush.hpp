@@ -472,13 +472,7 @@ inline void Session::rollback() {
     identity_.insert_or_assign(st->key, st);
     watch(st);
   }
-  for (const auto& st : new_) {
-    st->state = ObjectState::transient;
-    st->session = nullptr;
-  }
-  for (const auto& st : deleted_) st->delete_pending = false;
-  new_.clear();
-  deleted_.clear();
+  discard_unflushed();
   // Every object returns to the database's values: the before-image of what this transaction
   // updated, the snapshot (last loaded values) for the rest. SQLAlchemy expires them instead.
   // Only watched objects can differ from their snapshots (see session.hpp).

@@ -69,13 +69,7 @@ inline void Session::keep_savepoint_image(const StatePtr& st) {
 
 inline void Session::restore_to(Savepoint& sp) {
   // Unflushed work is all younger than the savepoint (begin_nested() flushed).
-  for (const auto& st : new_) {
-    st->state = ObjectState::transient;
-    st->session = nullptr;
-  }
-  for (const auto& st : deleted_) st->delete_pending = false;
-  new_.clear();
-  deleted_.clear();
+  discard_unflushed();
   // INSERTed since: transient again. UPDATEd since for the first time in the transaction: the
   // transaction's before-image goes (the savepoint image below restores the same values).
   for (std::size_t i = sp.touched_mark; i < tx_touched_.size(); ++i) {
