@@ -102,7 +102,10 @@ TEST_CASE("a rollback forgets the changes, and a receiver that throws stops the 
   veto.remove();
   db->session.add(Account("allowed"));
   db->session.commit();
-  CHECK(after.sends == Sends{{"insert allowed 1"}});
+  // (No id here: on the servers the rolled-back inserts used up sequence values.)
+  REQUIRE(after.sends.size() == 1);
+  REQUIRE(after.sends[0].size() == 1);
+  CHECK(after.sends[0][0].rfind("insert allowed ", 0) == 0);
   l.remove();
   db->session.add(Account("unheard"));
   db->session.commit();
