@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "sql_helpers.hpp"
 #include "support.hpp"
 
 #ifndef ALCHEMY_DB_SERVERS_SCRIPT
@@ -37,31 +38,6 @@ struct Row : alchemy::Model<Row> {
   ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key, alchemy::no_autoincrement);
   ALCHEMY_COLUMN(std::string, body, alchemy::String(40));
 };
-
-inline int64_t scalar(alchemy::engine::Connection& conn, const std::string& sql) {
-  auto& st = conn.prepare(sql);
-  const alchemy::dialect::ResetGuard reset(st);
-  conn.run(st, {});
-  if (!st.next()) throw std::runtime_error("no row from: " + sql);
-  return st.column(0, alchemy::sql::TypeKind::big_integer).as_integer();
-}
-
-/// The ids in restart_rows, read through a new connection of `engine`.
-inline std::set<int64_t> ids_in_table(alchemy::Engine& engine) {
-  auto conn = engine.connect();
-  auto& st = conn.prepare("SELECT id FROM restart_rows");
-  const alchemy::dialect::ResetGuard reset(st);
-  conn.run(st, {});
-  std::set<int64_t> out;
-  while (st.next()) out.insert(st.column(0, alchemy::sql::TypeKind::big_integer).as_integer());
-  return out;
-}
-
-inline std::set<int64_t> range(int64_t a, int64_t b) {
-  std::set<int64_t> out;
-  for (int64_t i = a; i <= b; ++i) out.insert(i);
-  return out;
-}
 
 inline std::set<int64_t> join(std::set<int64_t> a, const std::set<int64_t>& b) {
   a.insert(b.begin(), b.end());
@@ -81,7 +57,7 @@ inline void add_rows(alchemy::Session& s, int64_t a, int64_t b) {
 inline void warm(alchemy::Engine& engine, int n) {
   std::vector<alchemy::engine::Connection> conns;
   for (int i = 0; i < n; ++i) conns.push_back(engine.connect());
-  for (auto& c : conns) REQUIRE(scalar(c, "SELECT 1") == 1);
+  for (auto& c : conns) REQUIRE(test::scalar(c, "SELECT 1") == 1);
 }
 
 struct Restart {
@@ -154,7 +130,7 @@ TEST_CASE("a server stopped and restarted mid-run: in-flight work fails cleanly,
   warm(db->engine(), 3);
   warm(*bare, 2);
   REQUIRE(bare->pool().size() == 2);
-  const auto committed = join(range(1, n), range(1001, 1010));
+  const auto committed = join(test::id_range(1, n), test::id_range(1001, 1010));
 
   // In flight: inserts, updates and deletes flushed inside an open transaction.
   add_rows(s, n + 1, n + 50);
@@ -185,7 +161,7 @@ TEST_CASE("a server stopped and restarted mid-run: in-flight work fails cleanly,
 
   // Nothing of it is in the database; everything committed before is.
   auto checker = alchemy::create_engine(test::url());
-  CHECK(ids_in_table(*checker) == committed);
+  CHECK(test::ids_in(*checker, "restart_rows") == committed);
   for (int64_t i = 1; i <= 10; ++i) CHECK(s.query<Row>().get(i)->body == "row " + std::to_string(i));
 
   // Later work through the same session and engine succeeds; pre-ping replaced the two idle
@@ -216,7 +192,7 @@ TEST_CASE("a server stopped and restarted mid-run: in-flight work fails cleanly,
   for (int attempt = 1; attempt <= 5; ++attempt) {
     try {
       auto conn = bare->connect();
-      const auto one = scalar(conn, "SELECT 1");  // outside CHECK, which would catch the error
+      const auto one = test::scalar(conn, "SELECT 1");  // outside CHECK, which would catch the error
       CHECK(one == 1);
       CHECK(attempt > 2);
     } catch (const alchemy::OperationalError& e) {
@@ -230,6 +206,6 @@ TEST_CASE("a server stopped and restarted mid-run: in-flight work fails cleanly,
   CHECK(bare->pool().checked_out() == 0);
 
   // Every committed row is there, before and after the restart.
-  CHECK(ids_in_table(*checker) == join(join(committed, range(n + 51, n + 100)), range(1011, 1020)));
-  std::printf("restart: %s: %zu committed rows all there\n", backend.c_str(), ids_in_table(*checker).size());
+  CHECK(test::ids_in(*checker, "restart_rows") == join(join(committed, test::id_range(n + 51, n + 100)), test::id_range(1011, 1020)));
+  std::printf("restart: %s: %zu committed rows all there\n", backend.c_str(), test::ids_in(*checker, "restart_rows").size());
 }

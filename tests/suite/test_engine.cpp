@@ -12,9 +12,16 @@
 #include <thread>
 #include <vector>
 
+#include "sql_helpers.hpp"
 #include "support.hpp"
 
 namespace engine_suite {
+
+using test::kill_connection;
+using test::scalar;
+using test::server_backend;
+using test::server_id;
+using test::exec;
 
 using namespace std::chrono_literals;
 using Seconds = std::chrono::duration<double>;
@@ -27,52 +34,6 @@ struct Note : alchemy::Model<Note> {
   Note() = default;
   Note(int64_t i, std::string b) : id(i), body(std::move(b)) {}
 };
-
-/// Runs a statement that returns one integer (or boolean) and returns it.
-inline int64_t scalar(alchemy::engine::Connection& conn, const std::string& sql) {
-  auto& st = conn.prepare(sql);
-  conn.run(st, {});
-  if (!st.next()) {
-    st.reset();
-    throw std::runtime_error("no row from: " + sql);
-  }
-  const auto v = st.column(0, alchemy::sql::TypeKind::big_integer);
-  const int64_t out = v.as_integer();
-  st.reset();
-  return out;
-}
-
-/// Runs a statement that returns no rows.
-inline void exec(alchemy::engine::Connection& conn, const std::string& sql) {
-  auto& st = conn.prepare(sql);
-  conn.run(st, {});
-  st.reset();
-}
-
-/// The server's id for this connection (backend pid, connection id); servers only.
-inline int64_t server_id(alchemy::engine::Connection& conn) {
-  return scalar(conn, test::backend() == "postgresql" ? "SELECT pg_backend_pid()" : "SELECT CONNECTION_ID()");
-}
-
-/// Ends the server connection `id` from another connection and waits until the server lost it.
-inline void kill_connection(alchemy::Engine& killer, int64_t id) {
-  auto conn = killer.connect();
-  const auto pg = test::backend() == "postgresql";
-  if (pg)
-    REQUIRE(scalar(conn, "SELECT pg_terminate_backend(" + std::to_string(id) + ")") == 1);
-  else
-    conn.execute("KILL " + std::to_string(id));
-  const std::string gone =
-      pg ? "SELECT count(*) FROM pg_stat_activity WHERE pid = " + std::to_string(id)
-         : "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " + std::to_string(id);
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (scalar(conn, gone) != 0) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(10ms);
-  }
-}
-
-inline bool server_backend() { return test::backend() != "sqlite"; }
 
 /// Lines of echo output, kept in memory.
 struct Log {

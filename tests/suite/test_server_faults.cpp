@@ -10,9 +10,15 @@
 #include <string>
 #include <thread>
 
+#include "sql_helpers.hpp"
 #include "support.hpp"
 
 namespace server_faults_suite {
+
+using test::kill_connection;
+using test::scalar;
+using test::server_backend;
+using test::server_id;
 
 using namespace std::chrono_literals;
 
@@ -21,52 +27,6 @@ struct Row : alchemy::Model<Row> {
   ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key, alchemy::no_autoincrement);
   ALCHEMY_COLUMN(std::string, body, alchemy::String(40));
 };
-
-inline bool server_backend() { return test::backend() != "sqlite"; }
-
-inline int64_t scalar(alchemy::engine::Connection& conn, const std::string& sql) {
-  auto& st = conn.prepare(sql);
-  const alchemy::dialect::ResetGuard reset(st);
-  conn.run(st, {});
-  if (!st.next()) throw std::runtime_error("no row from: " + sql);
-  return st.column(0, alchemy::sql::TypeKind::big_integer).as_integer();
-}
-
-inline int64_t server_id(alchemy::engine::Connection& conn) {
-  return scalar(conn, test::backend() == "postgresql" ? "SELECT pg_backend_pid()" : "SELECT CONNECTION_ID()");
-}
-
-/// Ends server connection `id` from `killer` and waits until the server no longer lists it.
-inline void kill_connection(alchemy::Engine& killer, int64_t id) {
-  auto conn = killer.connect();
-  const auto pg = test::backend() == "postgresql";
-  if (pg) scalar(conn, "SELECT pg_terminate_backend(" + std::to_string(id) + ")");
-  else conn.execute("KILL " + std::to_string(id));
-  const std::string gone = pg ? "SELECT count(*) FROM pg_stat_activity WHERE pid = " + std::to_string(id)
-                              : "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " + std::to_string(id);
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (scalar(conn, gone) != 0) {
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("the server kept connection " + std::to_string(id));
-    std::this_thread::sleep_for(10ms);
-  }
-}
-
-/// The ids in sf_rows, read through a connection of `engine`.
-inline std::set<int64_t> ids_in_table(alchemy::Engine& engine) {
-  auto conn = engine.connect();
-  auto& st = conn.prepare("SELECT id FROM sf_rows");
-  const alchemy::dialect::ResetGuard reset(st);
-  conn.run(st, {});
-  std::set<int64_t> out;
-  while (st.next()) out.insert(st.column(0, alchemy::sql::TypeKind::big_integer).as_integer());
-  return out;
-}
-
-inline std::set<int64_t> range(int64_t a, int64_t b) {
-  std::set<int64_t> out;
-  for (int64_t i = a; i <= b; ++i) out.insert(i);
-  return out;
-}
 
 inline void add_rows(alchemy::Session& s, int64_t a, int64_t b) {
   for (int64_t i = a; i <= b; ++i) {
@@ -108,7 +68,7 @@ TEST_CASE("kills between and inside transactions: committed rows all there, the 
   REQUIRE_NOTHROW(s.commit());  // pre-ping replaced the dead connection
   const auto second = pooled_id();
   CHECK(second != first);
-  CHECK(ids_in_table(*killer) == range(1, 100));
+  CHECK(test::ids_in(*killer, "sf_rows") == test::id_range(1, 100));
 
   // Inside a transaction: inserts, updates and deletes flushed, then the connection dies.
   add_rows(s, 101, 150);
@@ -123,16 +83,16 @@ TEST_CASE("kills between and inside transactions: committed rows all there, the 
     CHECK(e.connection_invalidated());
   }
   s.rollback();
-  CHECK(ids_in_table(*killer) == range(1, 100));  // no insert, no delete
+  CHECK(test::ids_in(*killer, "sf_rows") == test::id_range(1, 100));  // no insert, no delete
   s.close();
   for (int64_t i = 1; i <= 10; ++i) CHECK(s.query<Row>().get(i)->body == "row " + std::to_string(i));
 
   // Later work succeeds and the first two batches are intact.
   add_rows(s, 151, 200);
   REQUIRE_NOTHROW(s.commit());
-  auto want = range(1, 100);
-  for (auto i : range(151, 200)) want.insert(i);
-  CHECK(ids_in_table(*killer) == want);
+  auto want = test::id_range(1, 100);
+  for (auto i : test::id_range(151, 200)) want.insert(i);
+  CHECK(test::ids_in(*killer, "sf_rows") == want);
   s.close();
 }
 
@@ -174,7 +134,7 @@ TEST_CASE("a statement running when its connection is killed fails with Operatio
     CHECK(kill_error.empty());
     CHECK(std::chrono::steady_clock::now() - start < 8s);
   }
-  CHECK(ids_in_table(*engine).empty());
+  CHECK(test::ids_in(*engine, "sf_rows").empty());
   auto conn = engine->connect();
   CHECK(scalar(conn, "SELECT 1") == 1);
 }
@@ -206,10 +166,10 @@ TEST_CASE("without pool_pre_ping the first commit after a kill fails, writes not
   } catch (const alchemy::OperationalError& e) {
     CHECK(e.connection_invalidated());
   }
-  CHECK(ids_in_table(*killer) == range(1, 5));
+  CHECK(test::ids_in(*killer, "sf_rows") == test::id_range(1, 5));
   s.rollback();  // the added objects are expunged: add them again
   add_rows(s, 6, 10);
   REQUIRE_NOTHROW(s.commit());
-  CHECK(ids_in_table(*killer) == range(1, 10));
+  CHECK(test::ids_in(*killer, "sf_rows") == test::id_range(1, 10));
   s.close();
 }
