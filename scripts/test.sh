@@ -12,7 +12,7 @@
 #      build/asan  Debug, clang++-14, ASan+UBSan (ALCHEMY_SANITIZE), -Werror
 #      build/tsan  Debug, clang++-14, ThreadSanitizer (ALCHEMY_TSAN): builds and
 #                  runs only the concurrency tests (tests/concurrency)
-#      build/gcc   RelWithDebInfo, g++, -Werror — its ctest runs last, so
+#      build/gcc   Release at -O1, g++, -Werror — its ctest runs last, so
 #                  ctest's summary line is the last line printed on success
 # Exits non-zero if any configure, build or test failed (all builds are
 # still attempted). Logs (apt, cmake configure, server logs, server stop) go
@@ -117,8 +117,10 @@ if build_targets=alchemy_concurrency_tests configure_and_build tsan -DCMAKE_BUIL
 fi
 
 gcc_ready=0
-configure_and_build gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ \
-  -DALCHEMY_WERROR=ON && gcc_ready=1
+# -O1 without -g: half the compile time of RelWithDebInfo (the suite's translation units are
+# heavy), and still an optimised build. Keeps the whole run well under CI's 20 minutes.
+configure_and_build gcc -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 \
+  -DCMAKE_CXX_COMPILER=g++ -DALCHEMY_WERROR=ON && gcc_ready=1
 
 if (( gcc_ready )); then
   if (( ${#failures[@]} > 0 )); then
