@@ -106,6 +106,13 @@ TEST_CASE("a second '@' in the authority is refused without echoing the password
     CHECK(msg.find("ssw0rd") == std::string::npos);
   }
   CHECK(make_url("postgresql://app:p%40ssw0rd@db:5432/app").password == "p@ssw0rd");
+  // Found by fuzz_url too: the '@' past the password's end in the port, whose error echoed it.
+  try {
+    make_url("postgresql://app:p@ss:w0rdX@db/app");
+    FAIL("accepted a port holding '@'");
+  } catch (const UrlError& e) {
+    CHECK(std::string(e.what()).find("w0rdX") == std::string::npos);
+  }
 }
 
 // fuzz_url, corpus/url/regress-at-in-database: a database path holding '@' ("db/u:p%40ss",

@@ -231,6 +231,10 @@ inline Url make_url(std::string_view raw) {
   if (slash != std::string_view::npos)
     url.database = detail::percent_decode(rest.substr(slash + 1), "database", raw);
 
+  // A second '@' (the password runs to the first one): host and port would hold the rest of the
+  // password, so neither is echoed.
+  if (authority.find('@') != std::string_view::npos)
+    throw fail("the host contains '@': write an '@' in the user name or password as %40");
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
     const auto close = authority.find(']');
@@ -249,10 +253,6 @@ inline Url make_url(std::string_view raw) {
   } else {
     url.host = std::string(authority);
   }
-  // A second '@' (the password runs to the first one): the host would hold the rest of the
-  // password, so it is not echoed.
-  if (url.host.find('@') != std::string::npos)
-    throw fail("the host contains '@': write an '@' in the user name or password as %40");
   // Brackets only delimit an IPv6 address; inside a host name they could not be rendered back.
   if (url.host.find_first_of("[]") != std::string::npos)
     throw fail("'[' and ']' may only enclose an IPv6 host, as in [::1]:5432");
