@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/fuzz.sh — longer fuzzing runs than the 20 s ones ctest does.
+# scripts/fuzz.sh — longer, exploring fuzz runs (ctest runs a fixed set of inputs).
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  per target (default 600)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # ctest driver of one libFuzzer target for a bounded time:
-#   cmake -DFUZZER=<binary> -DNAME=<name> -DSEED_CORPUS=<dir> -DWORK=<dir> -DSECONDS=<n> -P run_fuzzer.cmake
+#   cmake -DFUZZER=<binary> -DNAME=<name> -DSEED_CORPUS=<dir> -DWORK=<dir> -DSECONDS=<n> [-DRUNS=<n>] -P run_fuzzer.cmake
 # New inputs go to WORK/corpus (never into the source tree), crashes to WORK/. Prints the number
 # of executions; fails with the fuzzer's report when it finds a crash, leak or violated property.
 foreach(var FUZZER NAME SEED_CORPUS WORK SECONDS)
@@ -8,9 +8,16 @@ foreach(var FUZZER NAME SEED_CORPUS WORK SECONDS)
     message(FATAL_ERROR "run_fuzzer.cmake: ${var} is not set")
   endif()
 endforeach()
+if(NOT DEFINED RUNS)
+  set(RUNS 100000000)
+endif()
+# With RUNS set, start from the seed corpus alone, so every run tries the same inputs.
+if(RUNS LESS 100000000)
+  file(REMOVE_RECURSE ${WORK}/corpus)
+endif()
 file(MAKE_DIRECTORY ${WORK}/corpus)
 execute_process(
-  COMMAND ${FUZZER} -max_total_time=${SECONDS} -runs=100000000 -seed=1 -timeout=10
+  COMMAND ${FUZZER} -max_total_time=${SECONDS} -runs=${RUNS} -seed=1 -timeout=10
           -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=${WORK}/
           ${WORK}/corpus ${SEED_CORPUS}
   RESULT_VARIABLE rc
