@@ -531,6 +531,17 @@ class Session {
   void rollback_to_savepoint(std::size_t index);
   void release_savepoint(std::uint64_t id);
   void restore_to(Savepoint& sp);
+  /// An object INSERTed by a transaction (or savepoint) that rolled back: out of the identity
+  /// map, transient again, its generated key back to 0.
+  void forget_insert(const StatePtr& st) {
+    identity_.erase(st->key);
+    if (st->key_generated)
+      st->mapper->access(std::size_t(st->mapper->generated_key())).set(st->object, std::int64_t{0});
+    st->state = ObjectState::transient;
+    st->session = nullptr;
+    st->has_snapshot = false;
+    st->new_in_transaction = st->key_generated = false;
+  }
   /// Pending objects become transient, marks for deletion are dropped: the unflushed work goes.
   void discard_unflushed() noexcept {
     for (const auto& st : new_) {

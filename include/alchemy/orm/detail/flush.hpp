@@ -456,13 +456,7 @@ inline void Session::rollback() {
   // Objects INSERTed in the transaction no longer exist: they become transient again.
   for (const auto& st : tx_touched_) {
     if (!st->new_in_transaction) continue;
-    identity_.erase(st->key);
-    if (st->key_generated)
-      st->mapper->access(std::size_t(st->mapper->generated_key())).set(st->object, std::int64_t{0});
-    st->state = ObjectState::transient;
-    st->session = nullptr;
-    st->has_snapshot = false;
-    st->new_in_transaction = st->key_generated = false;
+    forget_insert(st);
   }
   // Deleted ones come back, unless they left the session: inserted in this transaction (made
   // transient just above) or expunged since (SQLAlchemy's _deleted minus _new).

@@ -78,13 +78,7 @@ inline void Session::restore_to(Savepoint& sp) {
       st->before_transaction.reset();
       continue;
     }
-    identity_.erase(st->key);
-    if (st->key_generated)
-      st->mapper->access(std::size_t(st->mapper->generated_key())).set(st->object, std::int64_t{0});
-    st->state = ObjectState::transient;
-    st->session = nullptr;
-    st->has_snapshot = false;
-    st->new_in_transaction = st->key_generated = false;
+    forget_insert(st);
   }
   tx_touched_.resize(sp.touched_mark);
   // DELETEd since: back, unless they left the session (inserted since, or expunged).
