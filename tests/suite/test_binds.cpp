@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "../sql_helpers.hpp"
 #include "../support.hpp"
 
 namespace binds_test {
@@ -47,11 +48,7 @@ bool has_table(alchemy::Engine& engine, const std::string& table) {
 /// COUNT(*) of `table` through a connection of its own, so only committed rows count.
 int64_t committed_rows(alchemy::Engine& engine, const std::string& table) {
   auto conn = engine.connect();
-  auto& st = conn.prepare("SELECT COUNT(*) FROM " + table);
-  const alchemy::dialect::ResetGuard reset(st);
-  conn.run(st, {});
-  REQUIRE(st.next());
-  return st.column(0, alchemy::sql::TypeKind::big_integer).as_integer();
+  return test::scalar(conn, "SELECT COUNT(*) FROM " + table);
 }
 
 }  // namespace binds_test
