@@ -78,6 +78,9 @@ struct InstanceState {
   /// The fields as the transaction found them, kept once an UPDATE was flushed in it, so that
   /// rollback() can restore them.
   std::shared_ptr<void> before_transaction;
+  /// The node's own owning pointer, for models with relationships (a collection appends the
+  /// owner to the other side of a back_populates pair). Empty for other models.
+  std::weak_ptr<InstanceState> self;
 };
 
 }  // namespace orm

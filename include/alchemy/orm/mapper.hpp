@@ -21,8 +21,16 @@
 #include "alchemy/dialect/dialect.hpp"
 #include "alchemy/error.hpp"
 #include "alchemy/orm/detail/hooks.hpp"
+#include "alchemy/orm/detail/relationship_info.hpp"
 #include "alchemy/sql/schema.hpp"
 #include "alchemy/sql/type_traits.hpp"
+
+namespace alchemy {
+class Session;
+namespace dialect {
+class Statement;
+}
+}  // namespace alchemy
 
 namespace alchemy::orm {
 
@@ -153,10 +161,32 @@ class Mapper {
     return out;
   }
 
+  // --- Relationships (orm/relationship.hpp) ---------------------------------------------------
+  /// Adds a relationship. Called by ALCHEMY_RELATIONSHIP at program start.
+  std::size_t add_relationship(std::unique_ptr<RelationshipInfo> r);
+  /// The relationships, resolved against the foreign keys of every model on first use
+  /// (orm/detail/relationship_config.hpp says how).
+  const std::vector<std::unique_ptr<RelationshipInfo>>& relationships() const;
+  /// The relationships as declared, for the resolver.
+  const std::vector<std::unique_ptr<RelationshipInfo>>& relationships_unconfigured() const noexcept {
+    return relationships_;
+  }
+  /// Whether the model declares relationships (without resolving them).
+  bool has_relationships() const noexcept { return !relationships_.empty(); }
+  /// The relationship named `name`, or nullptr.
+  const RelationshipInfo* find_relationship(std::string_view name) const {
+    for (const auto& r : relationships())
+      if (r->name == name) return r.get();
+    return nullptr;
+  }
+
   /// Type-erased object operations, set by the model.
   std::string (*repr)(const void* obj) = nullptr;
   /// Copies every field of `src` into `dst` (both objects of this model).
   void (*assign)(void* dst, const void* src) = nullptr;
+  /// The object for the current row of a SELECT of every column (the session's identity map
+  /// first), for loaders that know the model only at run time.
+  std::shared_ptr<InstanceState> (*materialize)(Session& session, dialect::Statement& row) = nullptr;
   /// A copy of `src`, for rollback's before-images.
   std::shared_ptr<void> (*clone)(const void* src) = nullptr;
   /// Event listeners, validators, defaults and onupdate values (orm/events.hpp, orm/options.hpp).
@@ -211,6 +241,7 @@ class Mapper {
   int generated_ = -1;
   int version_ = -1;
   std::string bind_key_;
+  std::vector<std::unique_ptr<RelationshipInfo>> relationships_;
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<const dialect::Dialect*, std::unique_ptr<MapperSql>> cache_;
   struct FastSlot {  // written under cache_mutex_, read without it
@@ -227,5 +258,7 @@ inline std::vector<Mapper*>& all_mappers() {
 }
 
 }  // namespace alchemy::orm
+
+#include "alchemy/orm/detail/relationship_config.hpp"
 
 #endif  // ALCHEMY_ORM_MAPPER_HPP_

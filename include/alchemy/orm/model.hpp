@@ -33,6 +33,7 @@
 #include "alchemy/orm/instance_state.hpp"
 #include "alchemy/orm/mapper.hpp"
 #include "alchemy/orm/options.hpp"
+#include "alchemy/orm/relationship.hpp"
 
 namespace alchemy {
 
@@ -45,6 +46,9 @@ namespace orm::detail {
 struct StateAccess;
 template <class T>
 std::string repr_of(const T& obj);
+/// Session::materialize for a model known at run time (orm/detail/relationship_load.hpp).
+template <class T>
+std::shared_ptr<InstanceState> materialize_state(Session& session, dialect::Statement& row);
 }
 
 /// Base of every model class (CRTP): `struct Account : alchemy::Model<Account>`.
@@ -112,16 +116,39 @@ struct Node {
   }
 };
 
+/// Binds the relationship fields of a new node's object to its state. An object moved in with
+/// related objects already set (Author{...} with posts appended) links them to itself now:
+/// the other side of each back_populates pair refers to the node's object.
+inline void bind_relationships(const std::shared_ptr<InstanceState>& st, bool moved_in) {
+  st->self = st;
+  for (const auto& r : st->mapper->relationships()) {
+    auto& field = r->field(st->object);
+    field.bind(st.get(), r.get());
+    if (!moved_in || !r->partner || !field.loaded()) continue;
+    std::vector<std::shared_ptr<InstanceState>> related;
+    field.items(related);
+    for (const auto& other : related) {
+      auto& back = r->partner->field(other->object);
+      back.back_add(st);
+      if (!r->collection && back.info() && back.info()->collection && back.refers_to(st.get())) field.set_weak(true);
+    }
+  }
+}
+
 /// A new transient object owned by a Node; the shared_ptr aliases the node.
 template <class T>
 std::shared_ptr<InstanceState> make_node(T&& obj) {
   auto node = std::make_shared<Node<T>>(std::move(obj));
-  return std::shared_ptr<InstanceState>(node, &node->state);
+  std::shared_ptr<InstanceState> st(node, &node->state);
+  if (st->mapper->has_relationships()) bind_relationships(st, true);
+  return st;
 }
 template <class T>
 std::shared_ptr<InstanceState> make_empty_node() {
   auto node = std::make_shared<Node<T>>();
-  return std::shared_ptr<InstanceState>(node, &node->state);
+  std::shared_ptr<InstanceState> st(node, &node->state);
+  if (st->mapper->has_relationships()) bind_relationships(st, false);
+  return st;
 }
 template <class T>
 std::shared_ptr<T> object_ptr(const std::shared_ptr<InstanceState>& st) {
@@ -268,8 +295,14 @@ orm::Mapper& mapper_of() {
     if constexpr (requires { T::alchemy_bind_key; }) mapper.set_bind_key(std::string(T::alchemy_bind_key));
     mapper.repr = [](const void* obj) { return orm::detail::repr_of(*static_cast<const T*>(obj)); };
     mapper.assign = [](void* dst, const void* src) {
-      *static_cast<T*>(dst) = *static_cast<const T*>(src);
+      const auto& self = mapper_of<T>();
+      if (self.has_relationships()) {  // the columns only: relationships stay with their object
+        for (std::size_t i = 0; i < self.column_count(); ++i) self.access(i).copy(dst, src);
+      } else {
+        *static_cast<T*>(dst) = *static_cast<const T*>(src);
+      }
     };
+    mapper.materialize = &orm::detail::materialize_state<T>;
     mapper.clone = [](const void* src) -> std::shared_ptr<void> {
       return std::make_shared<T>(*static_cast<const T*>(src));
     };

@@ -190,11 +190,22 @@ class Query {
     throw NotFound(std::move(description));
   }
 
+  /// Loader options for relationships (orm/relationship.hpp):
+  /// Author::query().options(alchemy::selectinload(Author::posts_)).all().
+  template <class... Os>
+    requires(std::is_same_v<Os, LoadOption> && ...)
+  Query options(const Os&... opts) const {
+    Query q = *this;
+    (q.load_.push_back(opts), ...);
+    return q;
+  }
+
   /// Every matching object.
   std::vector<std::shared_ptr<T>> all(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     std::vector<std::shared_ptr<T>> out;
     run(stmt_, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
+    eager_load(out);
     return out;
   }
   /// The first matching object (LIMIT 1), or null.
@@ -206,6 +217,7 @@ class Query {
     run(s, [&](dialect::Statement& row) {
       if (!out) out = session_->materialize<T>(row);
     });
+    if (out) eager_load({out});
     return out;
   }
   /// Exactly one object; NoResultFound or MultipleResultsFound otherwise.
@@ -223,6 +235,7 @@ class Query {
     std::vector<std::shared_ptr<T>> rows;
     run(s, [&](dialect::Statement& row) { rows.push_back(session_->materialize<T>(row)); });
     if (rows.size() > 1) throw MultipleResultsFound("Multiple rows were found when exactly one was required");
+    eager_load(rows);
     return rows.empty() ? nullptr : rows.front();
   }
   /// The number of matching rows (SELECT count(*) FROM (query)).
@@ -320,6 +333,17 @@ class Query {
  private:
   const dialect::Dialect& conn_dialect() const { return session_->conn_dialect(mapper_of<T>()); }
 
+  /// The loader options, and the relationships declared eager, over the objects a query loaded.
+  void eager_load(const std::vector<std::shared_ptr<T>>& objects) const {
+    const auto& m = mapper_of<T>();
+    if (objects.empty() || (load_.empty() && !m.has_relationships())) return;
+    std::vector<std::shared_ptr<orm::InstanceState>> states;
+    states.reserve(objects.size());
+    for (const auto& o : objects) states.emplace_back(o, orm::detail::state_of(*o));
+    const auto guard = session_->use();
+    orm::detail::SessionAccess::after_query(*session_, m, states, load_);
+  }
+
   template <class OnRow>
   void run(const sql::Select& s, OnRow&& on_row) const {
     const auto guard = session_->use();
@@ -383,6 +407,7 @@ class Query {
 
   Session* session_;
   sql::Select stmt_;
+  std::vector<LoadOption> load_;
   mutable std::shared_ptr<std::vector<std::shared_ptr<T>>> results_;
 };
 

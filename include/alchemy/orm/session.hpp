@@ -50,6 +50,7 @@ class Query;
 namespace orm::detail {
 struct Flush;
 struct SessionAccess;
+struct RelationshipFlush;
 
 /// The session's identity key for a key value given by the user.
 template <class K>
@@ -130,6 +131,7 @@ class Session {
     auto st = orm::detail::make_node<T>(std::move(obj));
     validate(*st);
     attach_new(st);
+    if (st->mapper->has_relationships()) cascade_from(st);
     return orm::detail::object_ptr<T>(st);
   }
   /// Adds an object made by alchemy::make or detached from another session.
@@ -143,20 +145,9 @@ class Session {
     if (st->session)
       throw InvalidRequestError("Object '" + st->mapper->repr(st->object) +
                                 "' is already attached to another session");
-    if (st->state == ObjectState::transient) {
-      validate(*st);
-      attach_new(st);
-    } else if (st->state == ObjectState::detached) {
-      auto [it, inserted] = identity_.emplace(st->key, st);
-      if (!inserted)
-        throw InvalidRequestError("Can't attach instance '" + st->mapper->repr(st->object) +
-                                  "': another instance with the same key is already in this session");
-      st->session = this;
-      st->state = ObjectState::persistent;
-      watch(st);
-    } else {
+    if (st->state != ObjectState::transient && st->state != ObjectState::detached)
       throw InvalidRequestError("add(): object is " + std::string(state_name(st->state)));
-    }
+    add_state(st);  // with what its relationships hold (cascade save-update)
     return obj;
   }
   /// Adds several new objects, in order.
@@ -310,6 +301,7 @@ class Session {
  private:
   friend struct orm::detail::Flush;
   friend struct orm::detail::SessionAccess;
+  friend struct orm::detail::RelationshipFlush;
   friend class SessionTransaction;
   template <class>
   friend class Query;
@@ -347,6 +339,11 @@ class Session {
     watch(st);
     return orm::detail::object_ptr<T>(st);
   }
+
+  /// A transient object becomes pending, a detached one persistent again; then cascade
+  /// save-update along its relationships (orm/detail/relationship_load.hpp).
+  void add_state(const StatePtr& st);
+  void cascade_from(const StatePtr& st);
 
   void attach_new(const StatePtr& st) {
     st->session = this;
@@ -464,7 +461,8 @@ class Session {
       m.access(i).read(st->object, !int_key.is_null() && i == keys[0]
                                        ? int_key
                                        : row.column(int(i), m.column(i).type.kind));
-    *static_cast<T*>(st->snapshot) = *static_cast<const T*>(st->object);
+    if (m.has_relationships()) m.assign(st->snapshot, st->object);
+    else *static_cast<T*>(st->snapshot) = *static_cast<const T*>(st->object);
     st->has_snapshot = true;
     st->state = ObjectState::persistent;
     st->session = this;
@@ -574,11 +572,14 @@ class Session {
   std::uint64_t tx_generation_ = 0;    ///< counts ended transactions (SessionTransaction's id)
   std::vector<std::pair<std::uint64_t, std::function<void(Session&)>>> session_listeners_[3];
   bool flushing_ = false;
+  bool closing_ = false;  ///< close() is rolling back: objects keep their loaded relationships
   mutable orm::detail::ThreadCheck thread_check_;
 };
 
 }  // namespace alchemy
 
+#include "alchemy/orm/detail/relationship_load.hpp"
+#include "alchemy/orm/detail/relationship_flush.hpp"
 #include "alchemy/orm/detail/flush.hpp"
 #include "alchemy/orm/detail/transaction.hpp"
 #include "alchemy/orm/detail/flush_hooks.hpp"

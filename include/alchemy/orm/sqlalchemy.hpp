@@ -15,6 +15,7 @@
 #ifndef ALCHEMY_ORM_SQLALCHEMY_HPP_
 #define ALCHEMY_ORM_SQLALCHEMY_HPP_
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -280,29 +281,49 @@ class SQLAlchemy {
     return {orm::all_mappers().begin(), orm::all_mappers().end()};
   }
 
-  void create(std::vector<const orm::Mapper*> models) {
-    for (const auto* m : orm::detail::dependency_order(std::move(models))) {
-      Engine& e = engine(m->bind_key());
-      auto conn = e.connect();
-      if (conn.has_table(m->table().name())) continue;
-      const auto& c = e.dialect().compiler();
-      conn.begin();
-      conn.execute(c.create_table(m->table()));
-      for (const auto& ix : c.create_indexes(m->table())) conn.execute(ix);
-      conn.commit();
+  /// The association tables of the many-to-many relationships of `models`, each once.
+  static std::vector<std::pair<const sql::Table*, const orm::Mapper*>> association_tables(
+      const std::vector<const orm::Mapper*>& models) {
+    std::vector<std::pair<const sql::Table*, const orm::Mapper*>> out;
+    for (const auto* m : models) {
+      if (!m->has_relationships()) continue;
+      for (const auto& r : m->relationships())
+        if (r->direction == orm::Direction::many_to_many &&
+            std::none_of(out.begin(), out.end(), [&](const auto& t) { return t.first == r->assoc; }))
+          out.emplace_back(r->assoc, r->owner);
     }
+    return out;
+  }
+
+  void create_table(Engine& e, const sql::Table& t) {
+    auto conn = e.connect();
+    if (conn.has_table(t.name())) return;
+    const auto& c = e.dialect().compiler();
+    conn.begin();
+    conn.execute(c.create_table(t));
+    for (const auto& ix : c.create_indexes(t)) conn.execute(ix);
+    conn.commit();
+  }
+
+  void drop_table(Engine& e, const sql::Table& t) {
+    auto conn = e.connect();
+    if (!conn.has_table(t.name())) return;
+    conn.begin();
+    conn.execute(e.dialect().compiler().drop_table(t));
+    conn.commit();
+  }
+
+  void create(std::vector<const orm::Mapper*> models) {
+    const auto links = association_tables(models);
+    for (const auto* m : orm::detail::dependency_order(std::move(models))) create_table(engine(m->bind_key()), m->table());
+    // After both ends: an association table refers to them.
+    for (const auto& [t, owner] : links) create_table(engine(owner->bind_key()), *t);
   }
 
   void drop(std::vector<const orm::Mapper*> models) {
+    for (const auto& [t, owner] : association_tables(models)) drop_table(engine(owner->bind_key()), *t);
     auto order = orm::detail::dependency_order(std::move(models));
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-      Engine& e = engine((*it)->bind_key());
-      auto conn = e.connect();
-      if (!conn.has_table((*it)->table().name())) continue;
-      conn.begin();
-      conn.execute(e.dialect().compiler().drop_table((*it)->table()));
-      conn.commit();
-    }
+    for (auto it = order.rbegin(); it != order.rend(); ++it) drop_table(engine((*it)->bind_key()), (*it)->table());
   }
 
   Config config_;

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+// Internal header; do not include directly. Included by <alchemy/orm/query.hpp>.
+//
+// Loading relationships, and putting related objects into the session:
+//   - lazy_load: the first access to an unloaded relationship of a persistent object (one
+//     SELECT; a many-to-one found in the identity map needs none), or DetachedInstanceError,
+//     or InvalidRequestError under lazy="raise";
+//   - SessionAccess::load: the batch loader behind lazy loads and selectinload(): one
+//     SELECT ... WHERE key IN (...) per 500 owners (a many-to-many reads its association rows
+//     first);
+//   - cascade save-update: objects put into a relationship of an object in a session join it.
+#ifndef ALCHEMY_ORM_DETAIL_RELATIONSHIP_LOAD_HPP_
+#define ALCHEMY_ORM_DETAIL_RELATIONSHIP_LOAD_HPP_
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace alchemy {
+namespace orm::detail {
+
+/// A map key for a column value (keys and foreign keys are integers or strings in practice).
+inline std::string value_key(sql::ValueRef v) {
+  switch (v.kind()) {
+    case sql::ValueKind::null: return {};
+    case sql::ValueKind::integer: return "i" + std::to_string(v.as_integer());
+    case sql::ValueKind::text: return "t" + std::string(v.as_text());
+    case sql::ValueKind::blob: return "b" + std::string(reinterpret_cast<const char*>(v.as_blob().data()), v.as_blob().size());
+    case sql::ValueKind::boolean: return v.as_boolean() ? "B1" : "B0";
+    case sql::ValueKind::real: return "r" + std::to_string(v.as_real());
+    default: return "d" + std::to_string(v.as_integer());  // date, datetime: their integer count
+  }
+}
+
+/// The session's internals that relationships use (a friend of Session).
+struct SessionAccess {
+  static constexpr std::size_t kInChunk = 500;  // SQLAlchemy's selectin batch size
+
+  /// An object reached through a relationship joins `s`: transient → pending, detached →
+  /// persistent again; then the same for what its relationships hold.
+  static void add(Session& s, const StatePtr& st) {
+    if (st->session == &s) return;
+    if (st->session)
+      throw InvalidRequestError("Object '" + st->mapper->repr(st->object) +
+                                "' is already attached to another session");
+    if (st->state == ObjectState::transient) {
+      s.validate(*st);
+      s.attach_new(st);
+    } else if (st->state == ObjectState::detached) {
+      auto [it, inserted] = s.identity_.emplace(st->key, st);
+      if (!inserted)
+        throw InvalidRequestError("Can't attach instance '" + st->mapper->repr(st->object) +
+                                  "': another instance with the same key is already in this session");
+      st->session = &s;
+      st->state = ObjectState::persistent;
+      s.watch(st);
+    } else {
+      return;
+    }
+    cascade_from(s, st);
+  }
+
+  /// Cascade save-update from `st`: what its loaded relationships hold joins the session.
+  static void cascade_from(Session& s, const StatePtr& st) {
+    if (!st->mapper->has_relationships()) return;
+    std::vector<StatePtr> related;
+    for (const auto& r : st->mapper->relationships()) {
+      if (!r->cascade.save_update) continue;
+      auto& f = r->field(st->object);
+      if (!f.loaded()) continue;
+      related.clear();
+      f.items(related);
+      for (const auto& o : related)
+        if (o->session != &s && (o->state == ObjectState::transient || o->state == ObjectState::detached)) add(s, o);
+    }
+  }
+
+  // --- Loading ---------------------------------------------------------------------------------
+
+  template <class T>
+  static StatePtr materialize(Session& s, dialect::Statement& row) {
+    auto obj = s.materialize<T>(row);
+    return StatePtr(obj, state_of(*obj));
+  }
+
+  /// Runs `sel` on `m`'s connection and calls on_row(statement) for each row.
+  template <class OnRow>
+  static void run(Session& s, const Mapper& m, const sql::Select& sel, OnRow&& on_row) {
+    auto& conn = s.connection_for(m);
+    const auto compiled = s.conn_dialect(m).compiler().select(sel);
+    auto& st = conn.prepare(compiled.sql);
+    const dialect::ResetGuard reset(st);
+    std::vector<sql::ValueRef> refs;
+    refs.reserve(compiled.params.size());
+    for (const auto& p : compiled.params) refs.push_back(p.ref());
+    conn.run(st, refs);
+    while (st.next()) on_row(st);
+  }
+
+  /// SELECT target.* WHERE target.<column> IN (values), each row materialized; on_row gets the
+  /// object and the row (to read the column that groups it).
+  template <class OnRow>
+  static void select_in(Session& s, const Mapper& target, const sql::Column& column, std::vector<sql::Value> values,
+                        OnRow&& on_row) {
+    for (std::size_t done = 0; done < values.size(); done += kInChunk) {
+      const std::size_t n = std::min(kInChunk, values.size() - done);
+      sql::Select sel;
+      sel.table = &target.table();
+      if (n == 1)
+        sel.where.push_back(sql::binary(sql::Op::eq, sql::column(column), sql::bind(values[done])));
+      else
+        sel.where.push_back(sql::in(sql::column(column),
+                                    std::vector<sql::Value>(values.begin() + std::ptrdiff_t(done),
+                                                            values.begin() + std::ptrdiff_t(done + n))));
+      run(s, target, sel, [&](dialect::Statement& row) { on_row(target.materialize(s, row), row); });
+    }
+  }
+
+  /// Loads relationship `r` of each owner (all of r's model, all persistent in `s`) whose
+  /// field is not loaded yet.
+  /// Returns the owners it loaded.
+  static std::vector<StatePtr> load(Session& s, const RelationshipInfo& r, const std::vector<StatePtr>& all_owners) {
+    std::vector<StatePtr> owners;
+    for (const auto& o : all_owners)
+      if (!r.field(o->object).loaded() && o->session == &s && o->state != ObjectState::pending) owners.push_back(o);
+    if (owners.empty()) return owners;
+    const Mapper& owner = *r.owner;
+    const Mapper& target = r.target();
+    std::unordered_map<std::string, std::vector<StatePtr>> found;  // owner key value → objects
+    if (r.direction == Direction::many_to_one) {
+      const auto& fk = owner.access(r.fk[0]);
+      const auto& ref = target.column(r.ref[0]);
+      const bool by_key = target.key_columns().size() == 1 && target.key_columns()[0] == r.ref[0];
+      std::vector<sql::Value> wanted;
+      std::unordered_map<std::string, bool> seen;
+      for (const auto& o : owners) {
+        const auto v = fk.get(o->object);
+        if (v.is_null()) continue;
+        const auto k = value_key(v.ref());
+        if (seen.count(k)) continue;
+        seen[k] = true;
+        if (by_key) {  // the identity map answers without SQL (SQLAlchemy's lazy get)
+          const auto it = s.identity_.find(IdentityKey{&target, v});
+          if (it != s.identity_.end()) {
+            found[k].push_back(it->second);
+            continue;
+          }
+        }
+        wanted.push_back(v);
+      }
+      if (!wanted.empty()) {
+        s.autoflush_for_query();
+        select_in(s, target, ref, std::move(wanted), [&](const StatePtr& obj, dialect::Statement& row) {
+          found[value_key(row.column(ref.position, ref.type.kind))].push_back(obj);
+        });
+      }
+      for (const auto& o : owners) {
+        const auto v = fk.get(o->object);
+        auto it = v.is_null() ? found.end() : found.find(value_key(v.ref()));
+        std::vector<StatePtr> objs;
+        if (it != found.end() && !it->second.empty()) objs.push_back(it->second.front());
+        r.field(o->object).set_loaded(std::move(objs));
+      }
+      return owners;
+    }
+    s.autoflush_for_query();
+    if (r.direction == Direction::one_to_many) {
+      const auto& ref = owner.access(r.ref[0]);
+      const auto& fk = target.column(r.fk[0]);
+      std::vector<sql::Value> keys;
+      for (const auto& o : owners) keys.push_back(ref.get(o->object));
+      select_in(s, target, fk, std::move(keys), [&](const StatePtr& obj, dialect::Statement& row) {
+        found[value_key(row.column(fk.position, fk.type.kind))].push_back(obj);
+      });
+      for (const auto& o : owners) {
+        auto it = found.find(value_key(ref.get(o->object).ref()));
+        r.field(o->object).set_loaded(it == found.end() ? std::vector<StatePtr>{} : std::move(it->second));
+      }
+      return owners;
+    }
+    // many-to-many: the association rows, then the objects the identity map lacks.
+    const auto& okey = owner.access(owner.key_columns()[0]);
+    const auto& tkey_col = target.column(target.key_columns()[0]);
+    std::vector<sql::Value> keys;
+    for (const auto& o : owners) keys.push_back(okey.get(o->object));
+    std::vector<std::pair<std::string, sql::Value>> pairs;  // (owner key, target key)
+    for (std::size_t done = 0; done < keys.size(); done += kInChunk) {
+      const std::size_t n = std::min(kInChunk, keys.size() - done);
+      sql::Select sel;
+      sel.table = r.assoc;
+      sel.columns = {r.assoc_local, r.assoc_remote};
+      sel.where.push_back(sql::in(sql::column(*r.assoc_local),
+                                  std::vector<sql::Value>(keys.begin() + std::ptrdiff_t(done),
+                                                          keys.begin() + std::ptrdiff_t(done + n))));
+      run(s, owner, sel, [&](dialect::Statement& row) {
+        pairs.emplace_back(value_key(row.column(0, r.assoc_local->type.kind)),
+                           sql::Value(row.column(1, r.assoc_remote->type.kind)));
+      });
+    }
+    std::unordered_map<std::string, StatePtr> objects;
+    std::vector<sql::Value> wanted;
+    for (const auto& [ok, tk] : pairs) {
+      const auto k = value_key(tk.ref());
+      if (objects.count(k)) continue;
+      const auto it = s.identity_.find(IdentityKey{&target, tk});
+      if (it != s.identity_.end()) {
+        objects[k] = it->second;
+      } else {
+        objects[k] = nullptr;
+        wanted.push_back(tk);
+      }
+    }
+    if (!wanted.empty())
+      select_in(s, target, tkey_col, std::move(wanted), [&](const StatePtr& obj, dialect::Statement& row) {
+        objects[value_key(row.column(tkey_col.position, tkey_col.type.kind))] = obj;
+      });
+    for (const auto& [ok, tk] : pairs)
+      if (const auto& obj = objects[value_key(tk.ref())]) found[ok].push_back(obj);
+    for (const auto& o : owners) {
+      auto it = found.find(value_key(okey.get(o->object).ref()));
+      r.field(o->object).set_loaded(it == found.end() ? std::vector<StatePtr>{} : std::move(it->second));
+    }
+    return owners;
+  }
+
+  /// After a query loaded `objects` of model `m`: the loader options, then the relationships
+  /// declared lazy="selectin"/"joined", each over all the objects at once.
+  static void after_query(Session& s, const Mapper& m, const std::vector<StatePtr>& objects,
+                          const std::vector<LoadOption>& options) {
+    if (objects.empty()) return;
+    for (const auto& o : options) {
+      const RelationshipInfo& r = o.relationship();
+      if (r.owner != &m)
+        throw ArgumentError("loader option for " + r.label() + " given to a query of " + m.class_name());
+      const auto loaded = o.strategy == Lazy::selectin || o.strategy == Lazy::joined ? load(s, r, objects)
+                                                                                       : std::vector<StatePtr>{};
+      if (!o.then.empty()) after_query(s, r.target(), related(r, objects), o.then);
+      else after_query(s, r.target(), related(r, loaded), {});
+    }
+    if (!m.has_relationships()) return;
+    for (const auto& r : m.relationships()) {
+      if (r->lazy != Lazy::selectin && r->lazy != Lazy::joined) continue;
+      if (std::any_of(options.begin(), options.end(), [&](const LoadOption& o) { return &o.relationship() == r.get(); }))
+        continue;
+      // Only what this call loaded goes on: each field loads once, so a cycle of eager
+      // relationships ends.
+      const auto loaded = load(s, *r, objects);
+      after_query(s, r->target(), related(*r, loaded), {});
+    }
+  }
+
+  static std::vector<StatePtr> related(const RelationshipInfo& r, const std::vector<StatePtr>& owners) {
+    std::vector<StatePtr> out;
+    for (const auto& o : owners) r.field(o->object).items(out);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  /// Rollback expires the relationships of the objects that stay in the session.
+  static void expire_relationships(Session& s) {
+    for (const auto& [key, st] : s.identity_)
+      if (st->mapper->has_relationships())
+        for (const auto& r : st->mapper->relationships()) r->field(st->object).unload();
+  }
+};
+
+template <class T>
+std::shared_ptr<InstanceState> materialize_state(Session& session, dialect::Statement& row) {
+  return SessionAccess::materialize<T>(session, row);
+}
+
+template <class Field>
+void lazy_load(Field& field) {
+  InstanceState* owner = field.owner();
+  const RelationshipInfo* info = field.info();
+  if (!owner || !info || owner->state == ObjectState::transient || owner->state == ObjectState::pending) {
+    field.set_loaded({});  // nothing in the database yet: what was put in is all there is
+    return;
+  }
+  if (!owner->session)
+    throw DetachedInstanceError("Parent instance '" + owner->mapper->repr(owner->object) +
+                                "' is not bound to a Session; lazy load operation of attribute '" + info->name +
+                                "' cannot proceed");
+  if (info->lazy == Lazy::raise)
+    throw InvalidRequestError("'" + info->label() + "' is not available due to lazy='raise'");
+  if (info->lazy == Lazy::noload) {
+    field.set_loaded({});
+    return;
+  }
+  auto self = self_of(owner);
+  SessionAccess::load(*owner->session, *info, {self});
+}
+
+template <class Owner>
+void cascade_save(const InstanceState& owner, const StatePtr& object) {
+  if (!owner.session || !object) return;
+  if (owner.state != ObjectState::pending && owner.state != ObjectState::persistent) return;
+  SessionAccess::add(*owner.session, object);
+}
+
+}  // namespace orm::detail
+
+inline void Session::add_state(const StatePtr& st) { orm::detail::SessionAccess::add(*this, st); }
+inline void Session::cascade_from(const StatePtr& st) { orm::detail::SessionAccess::cascade_from(*this, st); }
+
+template <class T>
+std::shared_ptr<T> Many<T>::push_back(T&& object) {
+  auto st = orm::detail::make_node<T>(std::move(object));
+  auto p = orm::detail::object_ptr<T>(st);
+  push_back(p);
+  return p;
+}
+
+}  // namespace alchemy
+
+#endif  // ALCHEMY_ORM_DETAIL_RELATIONSHIP_LOAD_HPP_
