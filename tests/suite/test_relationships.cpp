@@ -330,6 +330,19 @@ TEST_CASE("a self-referential tree is inserted parents first and deleted childre
   CHECK(count(*db, "SELECT count(*) FROM rl_category") == 0);
 }
 
+TEST_CASE("rows that refer to each other in a cycle are refused with a clear error, writing nothing", "[suite][relationships]") {
+  auto db = test::fresh_db<Category>();
+  if (!db) return;
+  auto& s = db->session();
+  auto a = s.add(Category{.name = "a"});
+  auto b = s.add(Category{.name = "b", .parent = a});
+  a->parent = b;  // a's parent is b, whose parent is a
+  CHECK_THROWS_WITH(s.commit(), Contains("refer to each other in a cycle"));
+  s.rollback();
+  CHECK(count(*db, "SELECT count(*) FROM rl_category") == 0);
+  a->parent = nullptr;  // a -> b -> a is a std::shared_ptr cycle of the test's making: break it
+}
+
 TEST_CASE("one-to-one: each side holds the other, and replacing it deletes the orphan", "[suite][relationships]") {
   auto db = test::fresh_db<User, Profile>();
   if (!db) return;

@@ -239,6 +239,18 @@ struct RelationshipFlush {
     }
   }
 
+  /// Throws when a pending row of m still waits for the key of a row its table comes before:
+  /// the foreign keys of two tables form a cycle, and the row cannot be written whole.
+  void check_not_blocked(const Mapper& m) const {
+    for (const auto& d : deferred)
+      if (!d.done && d.object->mapper == &m && d.object->state == ObjectState::pending && d.source->mapper != &m &&
+          !keyed(*d.source, d.rel->ref[0]))
+        throw InvalidRequestError("circular dependency: " + m.repr(d.object->object) + " (" + d.rel->label() +
+                                  ") refers to " + d.source->mapper->repr(d.source->object) +
+                                  ", which is not INSERTed yet because its table refers back to '" +
+                                  m.table().name() + "'; flush one of them first, then set the reference");
+  }
+
   /// Whether mapper m has pending rows that wait for keys of other pending rows of m.
   bool waits_on_itself(const Mapper& m) const {
     return std::any_of(deferred.begin(), deferred.end(), [&](const Deferred& d) {
