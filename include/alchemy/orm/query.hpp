@@ -8,9 +8,15 @@
 //   for (auto& a : q.limit(5)) ...                      // range-for runs the query
 //   auto one = Account::query().filter_by("handle", "jdoe").first();   // null when no row
 //   auto n = Account::query().filter(Account::secret_key_.is_null()).count();
+//
+// A filter or order_by may use another model's columns (a comparison of two models' columns is a
+// Condition<void>); the query checks when it runs that every column it uses is in its FROM
+// (orm/detail/from_check.hpp).
 #ifndef ALCHEMY_ORM_QUERY_HPP_
 #define ALCHEMY_ORM_QUERY_HPP_
 
+#include <algorithm>
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -18,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "alchemy/orm/detail/from_check.hpp"
 #include "alchemy/orm/keyset.hpp"
 #include "alchemy/orm/session.hpp"
 #include "alchemy/sql/statement.hpp"
@@ -77,14 +84,19 @@ class Query {
 
   explicit Query(Session& session) : session_(&session) { stmt_.table = &mapper_of<T>().table(); }
 
-  /// Adds a condition (joined to earlier ones with AND).
+  /// Adds a condition (joined to earlier ones with AND). A column of a table that is not in the
+  /// query's FROM is an InvalidRequestError naming it when the query runs.
   template <class C>
   Query filter(const C& condition) const {
-    static_assert(std::is_same_v<C, Condition<T>> || std::is_same_v<C, Condition<void>>,
-                  "alchemy: Query<T>::filter() takes a condition over T's own columns");
-    Query q = *this;
-    q.stmt_.where.push_back(condition.expr);
-    return q;
+    if constexpr (!alchemy::detail::is_condition_v<C>) {
+      static_assert(alchemy::detail::is_condition_v<C>,
+                    "alchemy: filter() takes a condition, such as Account::id_ > 10 or and_(a, b)");
+      return *this;
+    } else {
+      Query q = *this;
+      q.stmt_.where.push_back(condition.expr);
+      return q;
+    }
   }
   template <class C, class... Cs>
   Query filter(const C& first, const Cs&... rest) const {
@@ -109,13 +121,15 @@ class Query {
     return filter_by(column, value).filter_by(rest...);
   }
 
-  Query order_by(const OrderTerm<T>& term) const {
+  /// ORDER BY a column, or its asc() / desc().
+  template <class M>
+  Query order_by(const OrderTerm<M>& term) const {
     Query q = *this;
     q.stmt_.order_by.push_back(term.term);
     return q;
   }
-  template <class F>
-  Query order_by(const Column<T, F>& column) const {
+  template <class M, class F>
+  Query order_by(const Column<M, F>& column) const {
     return order_by(column.asc());
   }
   template <class A, class B, class... Rest>
@@ -301,7 +315,7 @@ class Query {
   }
 
   /// The SQL this query runs, with placeholders (SQLAlchemy's str(query)).
-  std::string statement() const { return conn_dialect().compiler().select(stmt_).sql; }
+  std::string statement() const { return compile(stmt_).sql; }
   /// The SELECT this query compiles from.
   const sql::Select& select() const noexcept { return stmt_; }
 
@@ -320,12 +334,18 @@ class Query {
  private:
   const dialect::Dialect& conn_dialect() const { return session_->conn_dialect(mapper_of<T>()); }
 
+  /// The SQL of `s`, after checking that it uses only columns of its FROM.
+  sql::Compiled compile(const sql::Select& s, sql::SelectForm form = sql::SelectForm::rows) const {
+    orm::detail::check_from(s);
+    return conn_dialect().compiler().select(s, form);
+  }
+
   template <class OnRow>
   void run(const sql::Select& s, OnRow&& on_row) const {
     const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
-    const auto compiled = conn_dialect().compiler().select(s);
+    const auto compiled = compile(s);
     auto& st = conn.prepare(compiled.sql);
     const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, compiled);
@@ -343,7 +363,7 @@ class Query {
     const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
-    const auto compiled = conn_dialect().compiler().select(stmt_, form);
+    const auto compiled = compile(stmt_, form);
     auto& st = conn.prepare(compiled.sql);
     const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, compiled);
@@ -370,7 +390,7 @@ class Query {
     s.where = stmt_.where;
     std::vector<sql::Value> keys;
     auto& conn = session_->connection_for(m);
-    const auto compiled = conn_dialect().compiler().select(s);
+    const auto compiled = compile(s);
     auto& st = conn.prepare(compiled.sql);
     const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, compiled);
