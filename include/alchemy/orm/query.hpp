@@ -9,9 +9,9 @@
 //   auto one = Account::query().filter_by("handle", "jdoe").first();   // null when no row
 //   auto n = Account::query().filter(Account::secret_key_.is_null()).count();
 //
-// A filter or order_by may use another model's columns (a comparison of two models' columns is a
-// Condition<void>); the query checks when it runs that every column it uses is in its FROM
-// (orm/detail/from_check.hpp).
+// A query may join other models' tables and then filter and order by their columns; it checks
+// when it runs that every column it uses is in its FROM (orm/detail/from_check.hpp):
+//   Post::query().join<Author>(Post::author_id_ == Author::id_).filter(Author::name_ == "ada").all();
 #ifndef ALCHEMY_ORM_QUERY_HPP_
 #define ALCHEMY_ORM_QUERY_HPP_
 
@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -84,8 +85,9 @@ class Query {
 
   explicit Query(Session& session) : session_(&session) { stmt_.table = &mapper_of<T>().table(); }
 
-  /// Adds a condition (joined to earlier ones with AND). A column of a table that is not in the
-  /// query's FROM is an InvalidRequestError naming it when the query runs.
+  /// Adds a condition (joined to earlier ones with AND). It may use the columns of T and of
+  /// the models joined (before or after this call); another model's column is an
+  /// InvalidRequestError naming it when the query runs.
   template <class C>
   Query filter(const C& condition) const {
     if constexpr (!alchemy::detail::is_condition_v<C>) {
@@ -121,7 +123,7 @@ class Query {
     return filter_by(column, value).filter_by(rest...);
   }
 
-  /// ORDER BY a column, or its asc() / desc().
+  /// ORDER BY a column of T or of a joined model, or its asc() / desc().
   template <class M>
   Query order_by(const OrderTerm<M>& term) const {
     Query q = *this;
@@ -155,6 +157,37 @@ class Query {
   Query distinct() const {
     Query q = *this;
     q.stmt_.distinct = true;
+    return q;
+  }
+
+  /// JOIN model U's table ON `on`, a condition over the models in the query and U:
+  ///   Post::query().join<Author>(Post::author_id_ == Author::id_)
+  /// Rows of T without a match are left out; see outerjoin(). A model already in the FROM (T,
+  /// or one joined before) is an InvalidRequestError: a table twice needs an alias, which
+  /// alchemy does not support yet. Objects repeated by the join come back once, as
+  /// Flask-SQLAlchemy's Query does; count() counts rows.
+  template <class U, class C>
+  Query join(const C& on) const {
+    return join_model<U>(on, false);
+  }
+  /// LEFT OUTER JOIN model U's table ON `on`: rows of T without a match are kept, with NULL for
+  /// U's columns.
+  template <class U, class C>
+  Query outerjoin(const C& on) const {
+    return join_model<U>(on, true);
+  }
+  /// The join itself, for code that holds a table and an ON expression (relationships).
+  Query join_on(const sql::Table& table, sql::ExprPtr on, bool outer = false) const {
+    if (!on) throw ArgumentError("join(): the JOIN of '" + table.name() + "' needs an ON condition");
+    const bool twice = &table == stmt_.table ||
+                       std::any_of(stmt_.joins.begin(), stmt_.joins.end(),
+                                   [&](const sql::Join& j) { return j.table == &table; });
+    if (twice)
+      throw InvalidRequestError("join(): table '" + table.name() +
+                                "' is already in the query's FROM; joining a table twice (or a "
+                                "model to itself) needs an alias, which alchemy does not support yet");
+    Query q = *this;
+    q.stmt_.joins.push_back({&table, std::move(on), outer});
     return q;
   }
 
@@ -204,12 +237,10 @@ class Query {
     throw NotFound(std::move(description));
   }
 
-  /// Every matching object.
+  /// Every matching object, each once (a join can repeat one).
   std::vector<std::shared_ptr<T>> all(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    std::vector<std::shared_ptr<T>> out;
-    run(stmt_, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
-    return out;
+    return objects(stmt_);
   }
   /// The first matching object (LIMIT 1), or null.
   std::shared_ptr<T> first(SourceLocation where = SourceLocation::current()) const {
@@ -233,9 +264,10 @@ class Query {
   std::shared_ptr<T> one_or_none(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     sql::Select s = stmt_;
-    if (!s.limit || *s.limit > 2) s.limit = 2;
-    std::vector<std::shared_ptr<T>> rows;
-    run(s, [&](dialect::Statement& row) { rows.push_back(session_->materialize<T>(row)); });
+    // A join repeats an object in several rows: then every row is read, so that two rows of
+    // one object are not taken for two objects, nor a third hidden by the limit.
+    if (s.joins.empty() && (!s.limit || *s.limit > 2)) s.limit = 2;
+    const auto rows = objects(s);
     if (rows.size() > 1) throw MultipleResultsFound("Multiple rows were found when exactly one was required");
     return rows.empty() ? nullptr : rows.front();
   }
@@ -261,6 +293,7 @@ class Query {
   std::int64_t update(std::initializer_list<std::pair<std::string_view, sql::Value>> values,
                       SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
+    refuse_bulk_with_joins();
     const auto& m = mapper_of<T>();
     std::vector<std::pair<const sql::Column*, sql::Value>> sets;
     for (const auto& [name, v] : values) {
@@ -297,6 +330,7 @@ class Query {
   /// Bulk DELETE of every matching row; objects in the session become deleted.
   std::int64_t delete_(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
+    refuse_bulk_with_joins();
     const auto& m = mapper_of<T>();
     const auto guard = session_->use();
     session_->autoflush_for_query();
@@ -338,6 +372,42 @@ class Query {
   sql::Compiled compile(const sql::Select& s, sql::SelectForm form = sql::SelectForm::rows) const {
     orm::detail::check_from(s);
     return conn_dialect().compiler().select(s, form);
+  }
+
+  /// The objects of `s`'s rows; with joins, each once, in the order first seen.
+  std::vector<std::shared_ptr<T>> objects(const sql::Select& s) const {
+    std::vector<std::shared_ptr<T>> out;
+    if (s.joins.empty()) {
+      run(s, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
+      return out;
+    }
+    std::unordered_set<const T*> seen;
+    run(s, [&](dialect::Statement& row) {
+      auto obj = session_->materialize<T>(row);
+      if (seen.insert(obj.get()).second) out.push_back(std::move(obj));
+    });
+    return out;
+  }
+
+  template <class U, class C>
+  Query join_model(const C& on, bool outer) const {
+    if constexpr (!ModelType<U>) {
+      static_assert(ModelType<U>, "alchemy: join<U>() and outerjoin<U>() need a model type");
+      return *this;
+    } else if constexpr (!alchemy::detail::is_condition_v<C>) {
+      static_assert(alchemy::detail::is_condition_v<C>,
+                    "alchemy: join<U>(on) and outerjoin<U>(on) take a condition, such as "
+                    "Post::author_id_ == Author::id_");
+      return *this;
+    } else {
+      return join_on(mapper_of<U>().table(), on.expr, outer);
+    }
+  }
+
+  void refuse_bulk_with_joins() const {
+    // SQLAlchemy's rule for Query.update() / delete().
+    if (!stmt_.joins.empty())
+      throw InvalidRequestError("Can't call update() or delete_() when join() or outerjoin() has been called");
   }
 
   template <class OnRow>

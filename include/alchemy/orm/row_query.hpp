@@ -16,6 +16,8 @@
 //   int64_t top = Post::query().with_entities(func::max(Post::id_)).scalar().value_or(0);
 //   auto ids = Post::query().with_entities(Post::account_id_);     // a subquery for in_()
 //   Account::query().filter(Account::id_.in_(ids)).all();
+//   auto titled = Post::query().join<Account>(Post::account_id_ == Account::id_)
+//                     .with_entities(Post::title_, Account::handle_).all();   // across models
 #ifndef ALCHEMY_ORM_ROW_QUERY_HPP_
 #define ALCHEMY_ORM_ROW_QUERY_HPP_
 
@@ -75,6 +77,14 @@ class RowQuery {
   template <class V, class... Rest>
   RowQuery filter_by(std::string_view column, const V& value, const Rest&... rest) const {
     return RowQuery(q_.filter_by(column, value, rest...));
+  }
+  /// JOIN / LEFT OUTER JOIN, as Query<T>::join, outerjoin and join_on.
+  template <class U, class C>
+  RowQuery join(const C& on) const { return RowQuery(q_.template join<U>(on)); }
+  template <class U, class C>
+  RowQuery outerjoin(const C& on) const { return RowQuery(q_.template outerjoin<U>(on)); }
+  RowQuery join_on(const sql::Table& table, sql::ExprPtr on, bool outer = false) const {
+    return RowQuery(q_.join_on(table, std::move(on), outer));
   }
   /// GROUP BY columns or expressions (of T or of a joined model).
   template <class... Xs>
