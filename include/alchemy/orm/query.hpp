@@ -191,6 +191,12 @@ class Query {
     return q;
   }
 
+  /// Objects of T and of the joined model U in each row (orm/entities_query.hpp):
+  ///   Post::query().join<Author>(...).add_entity<Author>().all()
+  ///       // std::vector<std::tuple<std::shared_ptr<Post>, std::shared_ptr<Author>>>
+  template <class U>
+  auto add_entity() const;
+
   /// A query of columns and expressions instead of objects (orm/row_query.hpp): rows are
   /// std::tuple<...> of the entities' C++ types.
   ///   Account::query().with_entities(Account::handle_, func::count(Account::id_))
@@ -389,6 +395,17 @@ class Query {
     return out;
   }
 
+  /// The object of model U whose columns start at result column `offset`; null when its key
+  /// columns are all NULL (the missing side of an outer join).
+  template <class U>
+  std::shared_ptr<U> load(dialect::Statement& row, int offset) const {
+    const auto& m = mapper_of<U>();
+    const bool missing = std::all_of(m.key_columns().begin(), m.key_columns().end(), [&](std::size_t k) {
+      return row.column(offset + int(k), m.column(k).type.kind).is_null();
+    });
+    return missing ? nullptr : session_->materialize<U>(row, offset);
+  }
+
   template <class U, class C>
   Query join_model(const C& on, bool outer) const {
     if constexpr (!ModelType<U>) {
@@ -470,6 +487,8 @@ class Query {
 
   template <class, class...>
   friend class RowQuery;
+  template <class, class...>
+  friend class EntitiesQuery;
 
   Session* session_;
   sql::Select stmt_;
@@ -478,6 +497,8 @@ class Query {
 
 template <class T, class... Vs>
 class RowQuery;
+template <class T, class... Us>
+class EntitiesQuery;
 
 template <ModelType T>
 Query<T> Session::query() {
@@ -489,5 +510,7 @@ Query<T> Session::query() {
 #include "alchemy/orm/pagination.hpp"
 
 #include "alchemy/orm/row_query.hpp"
+
+#include "alchemy/orm/entities_query.hpp"
 
 #endif  // ALCHEMY_ORM_QUERY_HPP_
