@@ -80,6 +80,20 @@ struct Book : alchemy::Model<Book> {
   ALCHEMY_COLUMN(std::string, title, alchemy::String(80));
 };
 
+/// Threads leave their comments to the database's ON DELETE CASCADE (passive_deletes).
+struct Comment;
+struct Thread : alchemy::Model<Thread> {
+  ALCHEMY_TABLENAME("rl_thread");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+  ALCHEMY_RELATIONSHIP(std::vector<Comment>, comments, alchemy::cascade("all, delete-orphan"),
+                       alchemy::passive_deletes);
+};
+struct Comment : alchemy::Model<Comment> {
+  ALCHEMY_TABLENAME("rl_comment");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+  ALCHEMY_COLUMN(int64_t, thread_id, alchemy::ForeignKey("rl_thread.id", alchemy::on_delete_cascade));
+};
+
 }  // namespace rel
 
 #endif  // ALCHEMY_TESTS_SUITE_RELATIONSHIP_MODELS_HPP_

@@ -416,3 +416,98 @@ TEST_CASE("clearing a NOT NULL foreign key is refused before any SQL", "[suite][
   CHECK_THROWS_WITH(s.flush(), Contains("rl_post.author_id") && Contains("not a std::optional"));
   CHECK(starting(rec, "UPDATE").empty());
 }
+
+TEST_CASE("joinedload loads a many-to-one and a collection in the query's own statement", "[suite][relationships]") {
+  test::Recorder rec;
+  auto db = test::fresh_db<Author, Post, Tag>(&rec);
+  if (!db) return;
+  seed(*db, 3, 2);
+  auto& s = db->session();
+  rec.clear();
+  auto posts = s.query<Post>().options(alchemy::joinedload(Post::author_)).order_by(Post::id_).all();
+  REQUIRE(posts.size() == 6);
+  for (const auto& p : posts) CHECK(p->author()->id == p->author_id);
+  auto sql = rec.sql();
+  REQUIRE(sql.size() == 1);
+  CHECK_THAT(sql[0], Contains("LEFT OUTER JOIN rl_author ON"));
+  s.expunge_all();
+  rec.clear();
+  auto authors = s.query<Author>().options(alchemy::joinedload(&Author::posts)).order_by(Author::id_).all();
+  REQUIRE(authors.size() == 3);  // each author once, though the join repeats it per post
+  for (const auto& a : authors) {
+    CHECK(a->posts().size() == 2);
+    for (const auto& p : a->posts()) CHECK(p->author() == a);
+  }
+  CHECK(rec.sql().size() == 1);
+  // With LIMIT a collection cannot be joined without cutting it: it loads like selectinload.
+  s.expunge_all();
+  rec.clear();
+  auto two = s.query<Author>().options(alchemy::joinedload(Author::posts_)).order_by(Author::id_).limit(2).all();
+  REQUIRE(two.size() == 2);
+  CHECK(two[0]->posts().size() == 2);
+  CHECK(rec.sql().size() == 2);
+}
+
+TEST_CASE("a many-to-many selectinload is one more statement, joined with its association table", "[suite][relationships]") {
+  test::Recorder rec;
+  auto db = test::fresh_db<Author, Post, Tag>(&rec);
+  if (!db) return;
+  auto& s = db->session();
+  auto a = s.add(Author{.name = "a"});
+  auto t = s.add(Tag{.label = "t"});
+  for (int i = 0; i < 4; ++i) a->posts().push_back(Post{.title = std::to_string(i)})->tags().push_back(t);
+  s.commit();
+  s.expunge_all();
+  rec.clear();
+  auto posts = s.query<Post>().options(alchemy::selectinload(Post::tags_)).all();
+  REQUIRE(posts.size() == 4);
+  for (const auto& p : posts) {
+    REQUIRE(p->tags().size() == 1);
+    CHECK(p->tags()[0] == posts[0]->tags()[0]);  // one object per row
+  }
+  CHECK(rec.sql().size() == 2);
+}
+
+TEST_CASE("join() and outerjoin() along relationships", "[suite][relationships]") {
+  test::Recorder rec;
+  auto db = test::fresh_db<Author, Post, Tag>(&rec);
+  if (!db) return;
+  auto& s = db->session();
+  auto ada = s.add(Author{.name = "ada"});
+  s.add(Author{.name = "nobody"});
+  auto notes = ada->posts().push_back(Post{.title = "Notes"});
+  ada->posts().push_back(Post{.title = "Letters"});
+  notes->tags().push_back(Tag{.label = "red"});
+  s.commit();
+  rec.clear();
+  auto by_ada = s.query<Post>().join(Post::author_).filter(Author::name_ == "ada").order_by(Post::id_).all();
+  REQUIRE(by_ada.size() == 2);
+  CHECK(by_ada[0] == notes);
+  CHECK_THAT(rec.sql().at(0), Contains("JOIN rl_author ON rl_author.id = rl_post.author_id"));
+  CHECK(s.query<Post>().join(&Post::author).filter(Author::name_ == "nobody").count() == 0);
+  CHECK(s.query<Author>().join(Author::posts_).filter(Post::title_ == "Letters").one() == ada);
+  CHECK(s.query<Author>().outerjoin(Author::posts_).filter(Post::id_.is_null()).one()->name == "nobody");
+  auto red = s.query<Post>().join(Post::tags_).filter(Tag::label_ == "red").all();
+  REQUIRE(red.size() == 1);
+  CHECK(red[0] == notes);
+  CHECK_THROWS_AS(s.query<Category>().join(Category::children_).all(), alchemy::InvalidRequestError);
+}
+
+TEST_CASE("passive_deletes leaves unloaded children to ON DELETE CASCADE: no SELECT", "[suite][relationships]") {
+  test::Recorder rec;
+  auto db = test::fresh_db<Thread, Comment>(&rec);
+  if (!db) return;
+  auto& s = db->session();
+  auto t = s.add(Thread{});
+  for (int i = 0; i < 3; ++i) t->comments().push_back(Comment{});
+  s.commit();
+  s.expunge_all();
+  auto again = s.get<Thread>(t->id);
+  rec.clear();
+  s.delete_(again);
+  s.commit();
+  const auto sql = rec.sql();
+  REQUIRE(sql.size() == 1);
+  CHECK_THAT(sql[0], StartsWith("DELETE FROM rl_thread"));
+  CHECK(count(*db, "SELECT count(*) FROM rl_comment") == 0);
+}

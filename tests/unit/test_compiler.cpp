@@ -1499,3 +1499,106 @@ TEST_CASE("text() copies unterminated quotes and comments and odd colons through
     }
   }
 }
+
+// === Joins =======================================================================================
+
+namespace {
+/// posts.author_id = accounts.id, built from the tree (no typed cross-model condition needed).
+sql::ExprPtr posts_by_author() {
+  return sql::binary(sql::Op::eq, Post::author_id_.expr(), Account::id_.expr());
+}
+}  // namespace
+
+TEST_CASE("a join renders JOIN ... ON and an outer join LEFT OUTER JOIN ... ON", "[sql][compiler][join]") {
+  sql::Select s = select_all<Post>();
+  s.columns = {&Post::title_.sql_column()};
+  s.joins.push_back({&mapper_of<Account>().table(), posts_by_author()});
+  s.where.push_back((Account::handle_ == "ada").expr);
+  const std::string head = "SELECT posts.title FROM posts JOIN accounts ON posts.author_id = accounts.id WHERE ";
+  check(sqlite(), s, head + "accounts.handle = ?", {"ada"});
+  check(postgresql(), s, head + "accounts.handle = $1", {"ada"});
+  check(mysql(), s, head + "accounts.handle = ?", {"ada"});
+
+  s.joins.front().outer = true;
+  check(sqlite(), s,
+        "SELECT posts.title FROM posts LEFT OUTER JOIN accounts ON posts.author_id = accounts.id WHERE "
+        "accounts.handle = ?",
+        {"ada"});
+}
+
+TEST_CASE("joins render in order, quoted, with ON parameters numbered before the WHERE's", "[sql][compiler][join]") {
+  const auto& order = mapper_of<compiler_test::Order>();
+  sql::Select s = select_all<Post>();
+  s.columns = {&Post::id_.sql_column()};
+  s.joins.push_back({&mapper_of<Account>().table(),
+                     sql::and_({posts_by_author(), (Account::handle_ != "root").expr})});
+  s.joins.push_back({&order.table(),
+                     sql::and_({sql::binary(sql::Op::eq, sql::column(order.column(0)), Post::id_.expr()),
+                                sql::binary(sql::Op::eq, sql::column(order.column(1)), sql::bind("x"))}),
+                     true});
+  s.where.push_back((Post::title_ == "t").expr);
+  s.limit = 3;
+  check(sqlite(), s,
+        "SELECT posts.id FROM posts JOIN accounts ON posts.author_id = accounts.id AND accounts.handle != ? "
+        "LEFT OUTER JOIN \"order\" ON \"order\".id = posts.id AND \"order\".\"select\" = ? "
+        "WHERE posts.title = ? LIMIT ? OFFSET ?",
+        {"root", "x", "t", 3, 0});
+  check(postgresql(), s,
+        "SELECT posts.id FROM posts JOIN accounts ON posts.author_id = accounts.id AND accounts.handle != $1 "
+        "LEFT OUTER JOIN \"order\" ON \"order\".id = posts.id AND \"order\".\"select\" = $2 "
+        "WHERE posts.title = $3 LIMIT $4",
+        {"root", "x", "t", 3});
+  check(mysql(), s,
+        "SELECT posts.id FROM posts JOIN accounts ON posts.author_id = accounts.id AND accounts.handle != ? "
+        "LEFT OUTER JOIN `order` ON `order`.id = posts.id AND `order`.`select` = ? "
+        "WHERE posts.title = ? LIMIT ?",
+        {"root", "x", "t", 3});
+}
+
+TEST_CASE("count() and exists() wrap a joined query whole", "[sql][compiler][join]") {
+  sql::Select s = select_all<Post>();
+  s.columns = {&Post::id_.sql_column()};
+  s.joins.push_back({&mapper_of<Account>().table(), posts_by_author(), true});
+  s.where.push_back((Account::handle_ == "ada").expr);
+  const std::string inner =
+      "SELECT posts.id FROM posts LEFT OUTER JOIN accounts ON posts.author_id = accounts.id WHERE accounts.handle = ";
+  check(postgresql(), s, "SELECT count(*) AS count_1 FROM (" + inner + "$1) AS anon_1", {"ada"},
+        sql::SelectForm::count);
+  check(mysql(), s, "SELECT EXISTS (" + inner + "?) AS anon_1", {"ada"}, sql::SelectForm::exists);
+}
+
+TEST_CASE("a subquery keeps its own joins, and may refer to the outer query's table", "[sql][compiler][join][subquery]") {
+  sql::Select inner = select_all<Post>();
+  inner.exprs = {Post::id_.expr()};
+  inner.joins.push_back({&mapper_of<compiler_test::Order>().table(),
+                         sql::binary(sql::Op::eq, sql::column(mapper_of<compiler_test::Order>().column(0)),
+                                     Post::id_.expr())});
+  inner.where.push_back(posts_by_author());  // correlated: accounts is the outer query's
+  inner.where.push_back((Post::title_ == "t").expr);
+  sql::Select s = select_all<Account>();
+  s.where.push_back((Account::handle_ == "a").expr);
+  s.where.push_back(sql::subquery(sql::Op::exists, std::make_shared<sql::Select>(inner)));
+  check(postgresql(), s,
+        kAll + " WHERE accounts.handle = $1 AND EXISTS (SELECT posts.id FROM posts JOIN \"order\" ON "
+               "\"order\".id = posts.id WHERE posts.author_id = accounts.id AND posts.title = $2)",
+        {"a", "t"});
+}
+
+TEST_CASE("a column whose name an earlier one has is labelled name_1, as SQLAlchemy's select()", "[sql][compiler][join]") {
+  sql::Select s = select_all<Post>();
+  s.exprs = {Post::id_.expr(), Post::title_.expr(), Account::id_.expr(), Account::handle_.expr(),
+             Post::id_.expr(), func::count().expr()};
+  s.joins.push_back({&mapper_of<Account>().table(), posts_by_author()});
+  check(mysql(), s,
+        "SELECT count(*) AS count_1 FROM (SELECT posts.id, posts.title, accounts.id AS id_1, accounts.handle, "
+        "posts.id AS id_2, count(*) AS count_1 FROM posts JOIN accounts ON posts.author_id = accounts.id) AS anon_1",
+        {}, sql::SelectForm::count);
+}
+
+TEST_CASE("a join without a table or an ON condition is a CompileError", "[sql][compiler][join]") {
+  sql::Select s = select_all<Post>();
+  s.joins.push_back({&mapper_of<Account>().table(), nullptr});
+  CHECK(compile_error([&] { sqlite().compiler().select(s); }) == "JOIN without a table or an ON condition");
+  s.joins.front() = {nullptr, posts_by_author()};
+  CHECK(compile_error([&] { mysql().compiler().select(s); }) == "JOIN without a table or an ON condition");
+}

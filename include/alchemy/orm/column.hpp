@@ -10,8 +10,11 @@
 //   Account::id_.in_({1, 2, 3})                Account::id_.between(1, 9)
 //   or_(a, b), and_(a, b), not_(a), a && b, a || b, !a
 //
-// Comparing a column with a value of another type, or with a column of another model, does not
-// compile, and the error says so in one line.
+// Comparing a column with a value of another type, or with a column holding another C++ type,
+// does not compile, and the error says so in one line. Columns of two models may be compared
+// (`Post::author_id_ == Author::id_`, a join condition): the condition is then a
+// Condition<void>, and the query that uses it checks when it runs that every column's table is
+// in its FROM.
 #ifndef ALCHEMY_ORM_COLUMN_HPP_
 #define ALCHEMY_ORM_COLUMN_HPP_
 
@@ -32,7 +35,7 @@ namespace alchemy {
 template <class M>
 orm::Mapper& mapper_of();
 
-/// A filter condition over model M.
+/// A filter condition over model M (void: over no model's columns, or over several models').
 template <class M>
 struct Condition {
   sql::ExprPtr expr;
@@ -45,6 +48,15 @@ struct OrderTerm {
 };
 
 namespace detail {
+template <class C>
+inline constexpr bool is_condition_v = false;
+template <class M>
+inline constexpr bool is_condition_v<Condition<M>> = true;
+template <class O>
+inline constexpr bool is_order_term_v = false;
+template <class M>
+inline constexpr bool is_order_term_v<OrderTerm<M>> = true;
+
 template <class T>
 inline constexpr bool is_optional_v = false;
 template <class T>
@@ -64,6 +76,18 @@ inline constexpr bool compatible_v = [] {
   else
     return std::is_convertible_v<const U&, T>;
 }();
+
+/// The model of a condition or expression over models A and B: void stands for none, and two
+/// different models give void (several models, checked against the query's FROM at run time).
+template <class A, class B>
+using joint_model_t = std::conditional_t<std::is_void_v<A>, B,
+                                         std::conditional_t<std::is_void_v<B> || std::is_same_v<A, B>, A, void>>;
+template <class M, class... Ms>
+struct joint_models {
+  using type = M;
+};
+template <class M, class N, class... Ms>
+struct joint_models<M, N, Ms...> : joint_models<joint_model_t<M, N>, Ms...> {};
 
 template <class V>
 inline constexpr bool is_null_v = std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t> ||
@@ -106,12 +130,12 @@ class Column {
   const std::string& name() const { return sql_column().name; }
   sql::ExprPtr expr() const { return sql::column(sql_column()); }
 
-  template <class V> Condition<M> operator==(const V& v) const { return cmp(sql::Op::eq, v); }
-  template <class V> Condition<M> operator!=(const V& v) const { return cmp(sql::Op::ne, v); }
-  template <class V> Condition<M> operator<(const V& v) const { return cmp(sql::Op::lt, v); }
-  template <class V> Condition<M> operator<=(const V& v) const { return cmp(sql::Op::le, v); }
-  template <class V> Condition<M> operator>(const V& v) const { return cmp(sql::Op::gt, v); }
-  template <class V> Condition<M> operator>=(const V& v) const { return cmp(sql::Op::ge, v); }
+  template <class V> auto operator==(const V& v) const { return cmp(sql::Op::eq, v); }
+  template <class V> auto operator!=(const V& v) const { return cmp(sql::Op::ne, v); }
+  template <class V> auto operator<(const V& v) const { return cmp(sql::Op::lt, v); }
+  template <class V> auto operator<=(const V& v) const { return cmp(sql::Op::le, v); }
+  template <class V> auto operator>(const V& v) const { return cmp(sql::Op::gt, v); }
+  template <class V> auto operator>=(const V& v) const { return cmp(sql::Op::ge, v); }
 
   /// SQL LIKE: `%` any run of characters, `_` one character; `escape` makes them literal.
   Condition<M> like(std::string_view pattern, char escape = 0) const { return pat(sql::Op::like, pattern, escape); }
@@ -150,15 +174,13 @@ class Column {
 
  private:
   template <class V>
-  Condition<M> cmp(sql::Op op, const V& v) const {
+  auto cmp(sql::Op op, const V& v) const {
     if constexpr (requires { typename V::model_type; typename V::field_type; }) {
-      static_assert(std::is_same_v<typename V::model_type, M> || std::is_void_v<typename V::model_type>,
-                    "alchemy: a condition cannot compare columns of two different models");
       static_assert(std::is_same_v<typename sql::Nullable<typename V::field_type>::value_type, value_type>,
                     "alchemy: the two columns hold different C++ types");
-      return {sql::binary(op, expr(), v.expr())};
+      return Condition<detail::joint_model_t<M, typename V::model_type>>{sql::binary(op, expr(), v.expr())};
     } else {
-      return {sql::binary(op, expr(), sql::bind(detail::bound_value<F>(v)))};
+      return Condition<M>{sql::binary(op, expr(), sql::bind(detail::bound_value<F>(v)))};
     }
   }
   Condition<M> pat(sql::Op op, std::string_view pattern, char escape) const {
@@ -192,34 +214,25 @@ class Column {
   std::size_t index_;
 };
 
-namespace detail {
-template <class M, class... Cs>
-std::vector<sql::ExprPtr> exprs(const Condition<M>& first, const Cs&... rest) {
-  static_assert((std::is_same_v<Cs, Condition<M>> && ...),
-                "alchemy: and_/or_ combine conditions over the same model");
-  return {first.expr, rest.expr...};
-}
-}  // namespace detail
-
-/// All of the conditions (SQL AND).
-template <class M, class... Cs>
-Condition<M> and_(const Condition<M>& first, const Cs&... rest) {
-  return {sql::and_(detail::exprs(first, rest...))};
+/// All of the conditions (SQL AND). They may be over different models (of a joined query).
+template <class M, class... Ms>
+Condition<typename detail::joint_models<M, Ms...>::type> and_(const Condition<M>& first, const Condition<Ms>&... rest) {
+  return {sql::and_({first.expr, rest.expr...})};
 }
 /// Any of the conditions (SQL OR).
-template <class M, class... Cs>
-Condition<M> or_(const Condition<M>& first, const Cs&... rest) {
-  return {sql::or_(detail::exprs(first, rest...))};
+template <class M, class... Ms>
+Condition<typename detail::joint_models<M, Ms...>::type> or_(const Condition<M>& first, const Condition<Ms>&... rest) {
+  return {sql::or_({first.expr, rest.expr...})};
 }
 /// The negation (folded into the operator where SQL has one: != , NOT LIKE, NOT IN, IS NOT NULL).
 template <class M>
 Condition<M> not_(const Condition<M>& c) {
   return {sql::not_(c.expr)};
 }
-template <class M>
-Condition<M> operator&&(const Condition<M>& a, const Condition<M>& b) { return and_(a, b); }
-template <class M>
-Condition<M> operator||(const Condition<M>& a, const Condition<M>& b) { return or_(a, b); }
+template <class A, class B>
+auto operator&&(const Condition<A>& a, const Condition<B>& b) { return and_(a, b); }
+template <class A, class B>
+auto operator||(const Condition<A>& a, const Condition<B>& b) { return or_(a, b); }
 template <class M>
 Condition<M> operator!(const Condition<M>& c) { return not_(c); }
 

@@ -38,16 +38,6 @@ concept SqlOperand = requires(const X& x) {
 };
 
 namespace orm::detail {
-/// The model of an expression over two operands: the one that is not void.
-template <class A, class B>
-struct common_model {
-  static_assert(std::is_void_v<A> || std::is_void_v<B> || std::is_same_v<A, B>,
-                "alchemy: an expression cannot use columns of two different models");
-  using type = std::conditional_t<std::is_void_v<A>, B, A>;
-};
-template <class A, class B>
-using common_model_t = typename common_model<A, B>::type;
-
 template <class V>
 using base_t = typename sql::Nullable<V>::value_type;
 template <class V>
@@ -55,7 +45,7 @@ inline constexpr bool nullable_v = sql::Nullable<V>::value;
 }  // namespace orm::detail
 
 /// A typed SQL expression whose value reads as V (std::optional<...> when it may be NULL), over
-/// the columns of model M (void: no model's columns).
+/// the columns of model M (void: no model's columns, or several models' in a joined query).
 template <class V, class M = void>
 class Expression {
  public:
@@ -86,7 +76,7 @@ class Expression {
                         (std::is_arithmetic_v<value_type> && !std::is_same_v<value_type, bool> &&
                          std::is_arithmetic_v<orm::detail::base_t<typename X::field_type>>),
                     "alchemy: the two sides of the comparison hold different C++ types");
-      return Condition<orm::detail::common_model_t<M, typename X::model_type>>{
+      return Condition<alchemy::detail::joint_model_t<M, typename X::model_type>>{
           sql::binary(op, e_, x.expr())};
     } else {
       return Condition<M>{sql::binary(op, e_, sql::bind(detail::bound_value<V>(x)))};
@@ -168,7 +158,7 @@ auto coalesce(const X& x, const Y& fallback) {
   if constexpr (SqlOperand<Y>) {
     static_assert(std::is_same_v<orm::detail::base_t<typename Y::field_type>, T>,
                   "alchemy: func::coalesce() arguments hold different C++ types");
-    using M = orm::detail::common_model_t<typename X::model_type, typename Y::model_type>;
+    using M = alchemy::detail::joint_model_t<typename X::model_type, typename Y::model_type>;
     using R = std::conditional_t<orm::detail::nullable_v<typename Y::field_type>, std::optional<T>, T>;
     return Expression<R, M>(sql::func("coalesce", {x.expr(), fallback.expr()}));
   } else {
@@ -180,8 +170,9 @@ auto coalesce(const X& x, const Y& fallback) {
 }
 }  // namespace func
 
-/// EXISTS (subquery), for filter(): `query` is a Query<U> or a with_entities() query. The
-/// subquery is not correlated with the outer query.
+/// EXISTS (subquery), for filter(): `query` is a Query<U> or a with_entities() query. It may use
+/// the outer query's columns (a correlated subquery):
+///   Author::query().filter(exists(Post::query().filter(Post::author_id_ == Author::id_)))
 template <class Q>
   requires requires(const Q& q) { { q.select() } -> std::convertible_to<const sql::Select&>; }
 Condition<void> exists(const Q& query) {

@@ -186,7 +186,8 @@ class Mapper {
   void (*assign)(void* dst, const void* src) = nullptr;
   /// The object for the current row of a SELECT of every column (the session's identity map
   /// first), for loaders that know the model only at run time.
-  std::shared_ptr<InstanceState> (*materialize)(Session& session, dialect::Statement& row) = nullptr;
+  /// `offset`: the result column where this model's columns start.
+  std::shared_ptr<InstanceState> (*materialize)(Session& session, dialect::Statement& row, int offset) = nullptr;
   /// A copy of `src`, for rollback's before-images.
   std::shared_ptr<void> (*clone)(const void* src) = nullptr;
   /// Event listeners, validators, defaults and onupdate values (orm/events.hpp, orm/options.hpp).

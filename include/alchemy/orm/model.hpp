@@ -48,7 +48,7 @@ template <class T>
 std::string repr_of(const T& obj);
 /// Session::materialize for a model known at run time (orm/detail/relationship_load.hpp).
 template <class T>
-std::shared_ptr<InstanceState> materialize_state(Session& session, dialect::Statement& row);
+std::shared_ptr<InstanceState> materialize_state(Session& session, dialect::Statement& row, int offset);
 }
 
 /// Base of every model class (CRTP): `struct Account : alchemy::Model<Account>`.

@@ -223,9 +223,15 @@ KeysetPage<T> Query<T>::keyset_page(const KeysetOptions& options, SourceLocation
   const engine::CallSite site(where);
   if (options.per_page < 1) throw ArgumentError("keyset_page(): per_page must be at least 1");
   if (stmt_.order_by.empty()) throw InvalidRequestError("keyset_page() needs an ordered query: call order_by() first");
-  for (const auto& term : stmt_.order_by)
+  for (const auto& term : stmt_.order_by) {
     if (term.expr->op != sql::Op::column || !term.expr->column)
       throw ArgumentError("keyset_page(): every ORDER BY term must be a column");
+    // The next cursor is read from the last object, so a joined model's column cannot be one.
+    if (term.expr->column->table != stmt_.table)
+      throw InvalidRequestError("keyset_page(): ORDER BY column " + term.expr->column->table->name() + "." +
+                                term.expr->column->name + " is not a column of " + mapper_of<T>().class_name() +
+                                "; order by the query's own columns, or use seek_after()");
+  }
   const Query q = options.after.empty() ? *this : seek_after(options.after);
   KeysetPage<T> out;
   const auto n = options.per_page;

@@ -8,16 +8,25 @@
 //   for (auto& a : q.limit(5)) ...                      // range-for runs the query
 //   auto one = Account::query().filter_by("handle", "jdoe").first();   // null when no row
 //   auto n = Account::query().filter(Account::secret_key_.is_null()).count();
+//
+// A query may join other models' tables and then filter and order by their columns; it checks
+// when it runs that every column it uses is in its FROM (orm/detail/from_check.hpp):
+//   Post::query().join<Author>(Post::author_id_ == Author::id_).filter(Author::name_ == "ada").all();
 #ifndef ALCHEMY_ORM_QUERY_HPP_
 #define ALCHEMY_ORM_QUERY_HPP_
 
+#include <algorithm>
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "alchemy/orm/detail/from_check.hpp"
 #include "alchemy/orm/keyset.hpp"
 #include "alchemy/orm/session.hpp"
 #include "alchemy/sql/statement.hpp"
@@ -77,14 +86,20 @@ class Query {
 
   explicit Query(Session& session) : session_(&session) { stmt_.table = &mapper_of<T>().table(); }
 
-  /// Adds a condition (joined to earlier ones with AND).
+  /// Adds a condition (joined to earlier ones with AND). It may use the columns of T and of
+  /// the models joined (before or after this call); another model's column is an
+  /// InvalidRequestError naming it when the query runs.
   template <class C>
   Query filter(const C& condition) const {
-    static_assert(std::is_same_v<C, Condition<T>> || std::is_same_v<C, Condition<void>>,
-                  "alchemy: Query<T>::filter() takes a condition over T's own columns");
-    Query q = *this;
-    q.stmt_.where.push_back(condition.expr);
-    return q;
+    if constexpr (!alchemy::detail::is_condition_v<C>) {
+      static_assert(alchemy::detail::is_condition_v<C>,
+                    "alchemy: filter() takes a condition, such as Account::id_ > 10 or and_(a, b)");
+      return *this;
+    } else {
+      Query q = *this;
+      q.stmt_.where.push_back(condition.expr);
+      return q;
+    }
   }
   template <class C, class... Cs>
   Query filter(const C& first, const Cs&... rest) const {
@@ -109,13 +124,15 @@ class Query {
     return filter_by(column, value).filter_by(rest...);
   }
 
-  Query order_by(const OrderTerm<T>& term) const {
+  /// ORDER BY a column of T or of a joined model, or its asc() / desc().
+  template <class M>
+  Query order_by(const OrderTerm<M>& term) const {
     Query q = *this;
     q.stmt_.order_by.push_back(term.term);
     return q;
   }
-  template <class F>
-  Query order_by(const Column<T, F>& column) const {
+  template <class M, class F>
+  Query order_by(const Column<M, F>& column) const {
     return order_by(column.asc());
   }
   template <class A, class B, class... Rest>
@@ -143,6 +160,55 @@ class Query {
     q.stmt_.distinct = true;
     return q;
   }
+
+  /// JOIN model U's table ON `on`, a condition over the models in the query and U:
+  ///   Post::query().join<Author>(Post::author_id_ == Author::id_)
+  /// Rows of T without a match are left out; see outerjoin(). A model already in the FROM (T,
+  /// or one joined before) is an InvalidRequestError: a table twice needs an alias, which
+  /// alchemy does not support yet. Objects repeated by the join come back once, as
+  /// Flask-SQLAlchemy's Query does; count() counts rows.
+  template <class U, class C>
+  Query join(const C& on) const {
+    return join_model<U>(on, false);
+  }
+  /// LEFT OUTER JOIN model U's table ON `on`: rows of T without a match are kept, with NULL for
+  /// U's columns.
+  template <class U, class C>
+  Query outerjoin(const C& on) const {
+    return join_model<U>(on, true);
+  }
+  /// JOIN along a relationship (its ON comes from the foreign key; a many-to-many joins its
+  /// association table too): Post::query().join(Post::author_).filter(Author::name_ == "ada"),
+  /// or join(&Post::author).
+  template <orm::detail::RelationshipRef R>
+  Query join(const R& relationship) const {
+    return join_relationship(orm::detail::relationship_ref(relationship)(), false);
+  }
+  /// LEFT OUTER JOIN along a relationship.
+  template <orm::detail::RelationshipRef R>
+  Query outerjoin(const R& relationship) const {
+    return join_relationship(orm::detail::relationship_ref(relationship)(), true);
+  }
+  /// The join itself, for code that holds a table and an ON expression (relationships).
+  Query join_on(const sql::Table& table, sql::ExprPtr on, bool outer = false) const {
+    if (!on) throw ArgumentError("join(): the JOIN of '" + table.name() + "' needs an ON condition");
+    const bool twice = &table == stmt_.table ||
+                       std::any_of(stmt_.joins.begin(), stmt_.joins.end(),
+                                   [&](const sql::Join& j) { return j.table == &table; });
+    if (twice)
+      throw InvalidRequestError("join(): table '" + table.name() +
+                                "' is already in the query's FROM; joining a table twice (or a "
+                                "model to itself) needs an alias, which alchemy does not support yet");
+    Query q = *this;
+    q.stmt_.joins.push_back({&table, std::move(on), outer});
+    return q;
+  }
+
+  /// Objects of T and of the joined model U in each row (orm/entities_query.hpp):
+  ///   Post::query().join<Author>(...).add_entity<Author>().all()
+  ///       // std::vector<std::tuple<std::shared_ptr<Post>, std::shared_ptr<Author>>>
+  template <class U>
+  auto add_entity() const;
 
   /// A query of columns and expressions instead of objects (orm/row_query.hpp): rows are
   /// std::tuple<...> of the entities' C++ types.
@@ -200,11 +266,11 @@ class Query {
     return q;
   }
 
-  /// Every matching object.
+  /// Every matching object, each once (a join can repeat one).
   std::vector<std::shared_ptr<T>> all(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    std::vector<std::shared_ptr<T>> out;
-    run(stmt_, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
+    const LoadOption* joined = joined_option();
+    auto out = joined ? objects_joined(*joined) : objects(stmt_);
     eager_load(out);
     return out;
   }
@@ -231,9 +297,10 @@ class Query {
   std::shared_ptr<T> one_or_none(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
     sql::Select s = stmt_;
-    if (!s.limit || *s.limit > 2) s.limit = 2;
-    std::vector<std::shared_ptr<T>> rows;
-    run(s, [&](dialect::Statement& row) { rows.push_back(session_->materialize<T>(row)); });
+    // A join repeats an object in several rows: then every row is read, so that two rows of
+    // one object are not taken for two objects, nor a third hidden by the limit.
+    if (s.joins.empty() && (!s.limit || *s.limit > 2)) s.limit = 2;
+    const auto rows = objects(s);
     if (rows.size() > 1) throw MultipleResultsFound("Multiple rows were found when exactly one was required");
     eager_load(rows);
     return rows.empty() ? nullptr : rows.front();
@@ -260,6 +327,7 @@ class Query {
   std::int64_t update(std::initializer_list<std::pair<std::string_view, sql::Value>> values,
                       SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
+    refuse_bulk_with_joins();
     const auto& m = mapper_of<T>();
     std::vector<std::pair<const sql::Column*, sql::Value>> sets;
     for (const auto& [name, v] : values) {
@@ -296,6 +364,7 @@ class Query {
   /// Bulk DELETE of every matching row; objects in the session become deleted.
   std::int64_t delete_(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
+    refuse_bulk_with_joins();
     const auto& m = mapper_of<T>();
     const auto guard = session_->use();
     session_->autoflush_for_query();
@@ -314,7 +383,7 @@ class Query {
   }
 
   /// The SQL this query runs, with placeholders (SQLAlchemy's str(query)).
-  std::string statement() const { return conn_dialect().compiler().select(stmt_).sql; }
+  std::string statement() const { return compile(stmt_).sql; }
   /// The SELECT this query compiles from.
   const sql::Select& select() const noexcept { return stmt_; }
 
@@ -344,12 +413,122 @@ class Query {
     orm::detail::SessionAccess::after_query(*session_, m, states, load_);
   }
 
+  /// The SQL of `s`, after checking that it uses only columns of its FROM.
+  sql::Compiled compile(const sql::Select& s, sql::SelectForm form = sql::SelectForm::rows) const {
+    orm::detail::check_from(s);
+    return conn_dialect().compiler().select(s, form);
+  }
+
+  /// The objects of `s`'s rows; with joins, each once, in the order first seen.
+  std::vector<std::shared_ptr<T>> objects(const sql::Select& s) const {
+    std::vector<std::shared_ptr<T>> out;
+    if (s.joins.empty()) {
+      run(s, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
+      return out;
+    }
+    std::unordered_set<const T*> seen;
+    run(s, [&](dialect::Statement& row) {
+      auto obj = session_->materialize<T>(row);
+      if (seen.insert(obj.get()).second) out.push_back(std::move(obj));
+    });
+    return out;
+  }
+
+  /// The object of model U whose columns start at result column `offset`; null when its key
+  /// columns are all NULL (the missing side of an outer join).
+  template <class U>
+  std::shared_ptr<U> load(dialect::Statement& row, int offset) const {
+    const auto& m = mapper_of<U>();
+    const bool missing = std::all_of(m.key_columns().begin(), m.key_columns().end(), [&](std::size_t k) {
+      return row.column(offset + int(k), m.column(k).type.kind).is_null();
+    });
+    return missing ? nullptr : session_->materialize<U>(row, offset);
+  }
+
+  template <class U, class C>
+  Query join_model(const C& on, bool outer) const {
+    if constexpr (!ModelType<U>) {
+      static_assert(ModelType<U>, "alchemy: join<U>() and outerjoin<U>() need a model type");
+      return *this;
+    } else if constexpr (!alchemy::detail::is_condition_v<C>) {
+      static_assert(alchemy::detail::is_condition_v<C>,
+                    "alchemy: join<U>(on) and outerjoin<U>(on) take a condition, such as "
+                    "Post::author_id_ == Author::id_");
+      return *this;
+    } else {
+      return join_on(mapper_of<U>().table(), on.expr, outer);
+    }
+  }
+
+  Query join_relationship(const orm::RelationshipInfo& r, bool outer) const {
+    Query q = *this;
+    for (auto& j : orm::detail::relationship_joins(r, outer)) q = q.join_on(*j.table, j.on, j.outer);
+    return q;
+  }
+
+  /// The first joinedload() a JOIN can serve: a relationship of T, not self-referential, whose
+  /// tables the query does not join already, and not a collection when LIMIT/OFFSET would cut
+  /// its rows. Others load like selectinload (docs/relationships.md).
+  const LoadOption* joined_option() const {
+    if (!stmt_.unions.empty()) return nullptr;
+    for (const auto& o : load_) {
+      if (o.strategy != orm::Lazy::joined) continue;
+      const auto& r = o.relationship();
+      if (r.owner != &mapper_of<T>() || r.self_referential()) continue;
+      if (r.collection && (stmt_.limit || stmt_.offset)) continue;
+      const auto joined = [&](const sql::Table* t) {
+        return std::any_of(stmt_.joins.begin(), stmt_.joins.end(), [&](const sql::Join& j) { return j.table == t; });
+      };
+      if (joined(&r.target().table()) || (r.assoc && joined(r.assoc))) continue;
+      return &o;
+    }
+    return nullptr;
+  }
+
+  /// The objects, with relationship `o` loaded by LEFT OUTER JOINs in the same statement.
+  std::vector<std::shared_ptr<T>> objects_joined(const LoadOption& o) const {
+    const auto& r = o.relationship();
+    const auto& m = mapper_of<T>();
+    const auto& target = r.target();
+    sql::Select s = stmt_;
+    s.columns.clear();
+    for (std::size_t i = 0; i < m.column_count(); ++i) s.columns.push_back(&m.column(i));
+    for (std::size_t i = 0; i < target.column_count(); ++i) s.columns.push_back(&target.column(i));
+    for (auto& j : orm::detail::relationship_joins(r, true)) s.joins.push_back(std::move(j));
+    const int offset = static_cast<int>(m.column_count());
+    std::vector<std::shared_ptr<T>> out;
+    std::unordered_map<const T*, std::vector<std::shared_ptr<orm::InstanceState>>> related;
+    run(s, [&](dialect::Statement& row) {
+      auto obj = session_->materialize<T>(row);
+      auto [it, fresh] = related.try_emplace(obj.get());
+      if (fresh) out.push_back(obj);
+      const bool missing = std::all_of(target.key_columns().begin(), target.key_columns().end(), [&](std::size_t k) {
+        return row.column(offset + int(k), target.column(k).type.kind).is_null();
+      });
+      if (missing) return;
+      auto child = target.materialize(*session_, row, offset);
+      if (std::find(it->second.begin(), it->second.end(), child) == it->second.end()) it->second.push_back(child);
+    });
+    const auto guard = session_->use();
+    for (const auto& p : out) {
+      auto& f = r.field(p.get());
+      if (!f.loaded()) f.set_loaded(std::move(related[p.get()]));
+    }
+    return out;
+  }
+
+  void refuse_bulk_with_joins() const {
+    // SQLAlchemy's rule for Query.update() / delete().
+    if (!stmt_.joins.empty())
+      throw InvalidRequestError("Can't call update() or delete_() when join() or outerjoin() has been called");
+  }
+
   template <class OnRow>
   void run(const sql::Select& s, OnRow&& on_row) const {
     const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
-    const auto compiled = conn_dialect().compiler().select(s);
+    const auto compiled = compile(s);
     auto& st = conn.prepare(compiled.sql);
     const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, compiled);
@@ -367,7 +546,7 @@ class Query {
     const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
-    const auto compiled = conn_dialect().compiler().select(stmt_, form);
+    const auto compiled = compile(stmt_, form);
     auto& st = conn.prepare(compiled.sql);
     const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, compiled);
@@ -394,7 +573,7 @@ class Query {
     s.where = stmt_.where;
     std::vector<sql::Value> keys;
     auto& conn = session_->connection_for(m);
-    const auto compiled = conn_dialect().compiler().select(s);
+    const auto compiled = compile(s);
     auto& st = conn.prepare(compiled.sql);
     const dialect::ResetGuard reset(st);
     bind_and_run(conn, st, compiled);
@@ -404,6 +583,8 @@ class Query {
 
   template <class, class...>
   friend class RowQuery;
+  template <class, class...>
+  friend class EntitiesQuery;
 
   Session* session_;
   sql::Select stmt_;
@@ -413,6 +594,8 @@ class Query {
 
 template <class T, class... Vs>
 class RowQuery;
+template <class T, class... Us>
+class EntitiesQuery;
 
 template <ModelType T>
 Query<T> Session::query() {
@@ -424,5 +607,7 @@ Query<T> Session::query() {
 #include "alchemy/orm/pagination.hpp"
 
 #include "alchemy/orm/row_query.hpp"
+
+#include "alchemy/orm/entities_query.hpp"
 
 #endif  // ALCHEMY_ORM_QUERY_HPP_

@@ -515,12 +515,14 @@ class Relationship {
   const orm::RelationshipInfo& info() const;
 
   /// EXISTS a related object matching `condition` (a collection: SQLAlchemy's any()).
-  Condition<M> any(const Condition<T>& condition) const
+  template <class C>
+  Condition<M> any(const C& condition) const
     requires IsCollection;
   Condition<M> any() const
     requires IsCollection;
   /// The related object matches `condition` (a reference: SQLAlchemy's has()).
-  Condition<M> has(const Condition<T>& condition) const
+  template <class C>
+  Condition<M> has(const C& condition) const
     requires(!IsCollection);
   Condition<M> has() const
     requires(!IsCollection);
@@ -678,13 +680,42 @@ inline sql::ExprPtr related_exists(const RelationshipInfo& r, sql::ExprPtr condi
   }
   return sql::subquery(sql::Op::exists, std::move(sel));
 }
+
+/// The JOINs that go from r's owner to its target: one, or two through a many-to-many's
+/// association table.
+inline std::vector<sql::Join> relationship_joins(const RelationshipInfo& r, bool outer) {
+  if (r.self_referential())
+    throw InvalidRequestError(r.label() + ": a join along a self-referential relationship needs an aliased table, "
+                              "which alchemy does not have yet");
+  const Mapper& owner = *r.owner;
+  const Mapper& target = r.target();
+  const auto eq = [](const sql::Column& a, const sql::Column& b) {
+    return sql::binary(sql::Op::eq, sql::column(a), sql::column(b));
+  };
+  if (r.direction == Direction::many_to_many)
+    return {{r.assoc, eq(*r.assoc_local, owner.column(owner.key_columns()[0])), outer},
+            {&target.table(), eq(target.column(target.key_columns()[0]), *r.assoc_remote), outer}};
+  if (r.direction == Direction::many_to_one) return {{&target.table(), eq(target.column(r.ref[0]), owner.column(r.fk[0])), outer}};
+  return {{&target.table(), eq(target.column(r.fk[0]), owner.column(r.ref[0])), outer}};
+}
+}  // namespace orm::detail
+
+namespace orm::detail {
+/// The condition of any()/has(): over the related model T (or no model's columns).
+template <class T, class Cond>
+sql::ExprPtr related_condition(const Cond& condition) {
+  static_assert(std::is_same_v<Cond, Condition<T>> || std::is_same_v<Cond, Condition<void>>,
+                "alchemy: any() and has() take a condition over the related model's columns");
+  return condition.expr;
+}
 }  // namespace orm::detail
 
 template <class M, class T, bool C>
-Condition<M> Relationship<M, T, C>::any(const Condition<T>& condition) const
+template <class Cond>
+Condition<M> Relationship<M, T, C>::any(const Cond& condition) const
   requires C
 {
-  return {orm::detail::related_exists(info(), condition.expr)};
+  return {orm::detail::related_exists(info(), orm::detail::related_condition<T>(condition))};
 }
 template <class M, class T, bool C>
 Condition<M> Relationship<M, T, C>::any() const
@@ -693,10 +724,11 @@ Condition<M> Relationship<M, T, C>::any() const
   return {orm::detail::related_exists(info(), nullptr)};
 }
 template <class M, class T, bool C>
-Condition<M> Relationship<M, T, C>::has(const Condition<T>& condition) const
+template <class Cond>
+Condition<M> Relationship<M, T, C>::has(const Cond& condition) const
   requires(!C)
 {
-  return {orm::detail::related_exists(info(), condition.expr)};
+  return {orm::detail::related_exists(info(), orm::detail::related_condition<T>(condition))};
 }
 template <class M, class T, bool C>
 Condition<M> Relationship<M, T, C>::has() const

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // File: orm/row_query.hpp
 //
-// RowQuery<T, Vs...>: a query over model T's table that selects columns and expressions rather
-// than objects (Query<T>::with_entities). Its rows are std::tuple<Vs...>, each V the C++ type
-// of one entity (a column's field type, or an Expression's), so the row type is deduced:
+// RowQuery<T, Vs...>: a query over model T's table (and the tables it joined) that selects
+// columns and expressions rather than objects (Query<T>::with_entities). Its rows are
+// std::tuple<Vs...>, each V the C++ type of one entity (a column's field type, or an
+// Expression's), so the row type is deduced:
 //
 //   std::vector<std::tuple<std::string, int64_t>> per_handle =
 //       Post::query()
@@ -15,6 +16,8 @@
 //   int64_t top = Post::query().with_entities(func::max(Post::id_)).scalar().value_or(0);
 //   auto ids = Post::query().with_entities(Post::account_id_);     // a subquery for in_()
 //   Account::query().filter(Account::id_.in_(ids)).all();
+//   auto titled = Post::query().join<Account>(Post::account_id_ == Account::id_)
+//                     .with_entities(Post::title_, Account::handle_).all();   // across models
 #ifndef ALCHEMY_ORM_ROW_QUERY_HPP_
 #define ALCHEMY_ORM_ROW_QUERY_HPP_
 
@@ -33,16 +36,6 @@
 namespace alchemy {
 
 namespace orm::detail {
-/// Whether X may be selected by a query over model T: a column or expression of T, or one that
-/// uses no model's columns.
-template <class T, class X>
-inline constexpr bool entity_of_v = [] {
-  if constexpr (SqlOperand<X>)
-    return std::is_same_v<typename X::model_type, T> || std::is_void_v<typename X::model_type>;
-  else
-    return false;
-}();
-
 /// Reads one result column as V (std::optional<...> reads NULL).
 template <class V>
 V read_entity(dialect::Statement& row, int index) {
@@ -85,11 +78,18 @@ class RowQuery {
   RowQuery filter_by(std::string_view column, const V& value, const Rest&... rest) const {
     return RowQuery(q_.filter_by(column, value, rest...));
   }
-  /// GROUP BY columns or expressions of T.
+  /// JOIN / LEFT OUTER JOIN, as Query<T>::join, outerjoin and join_on.
+  template <class U, class C>
+  RowQuery join(const C& on) const { return RowQuery(q_.template join<U>(on)); }
+  template <class U, class C>
+  RowQuery outerjoin(const C& on) const { return RowQuery(q_.template outerjoin<U>(on)); }
+  RowQuery join_on(const sql::Table& table, sql::ExprPtr on, bool outer = false) const {
+    return RowQuery(q_.join_on(table, std::move(on), outer));
+  }
+  /// GROUP BY columns or expressions (of T or of a joined model).
   template <class... Xs>
   RowQuery group_by(const Xs&... xs) const {
-    static_assert((orm::detail::entity_of_v<T, Xs> && ...),
-                  "alchemy: group_by() takes columns or expressions of the query's model");
+    static_assert((SqlOperand<Xs> && ...), "alchemy: group_by() takes columns or expressions");
     RowQuery r = *this;
     (r.q_.stmt_.group_by.push_back(xs.expr()), ...);
     return r;
@@ -97,8 +97,8 @@ class RowQuery {
   /// HAVING: a condition over the groups, usually on an aggregate (func::count(...) > 1).
   template <class C>
   RowQuery having(const C& condition) const {
-    static_assert(std::is_same_v<C, Condition<T>> || std::is_same_v<C, Condition<void>>,
-                  "alchemy: having() takes a condition over the query's model");
+    static_assert(alchemy::detail::is_condition_v<C>,
+                  "alchemy: having() takes a condition, such as func::count(Post::id_) > 1");
     RowQuery r = *this;
     r.q_.stmt_.having.push_back(condition.expr);
     return r;
@@ -206,12 +206,10 @@ class RowQuery {
   }
   template <class X>
   static sql::OrderBy order_term(const X& x) {
-    if constexpr (std::is_same_v<X, OrderTerm<T>> || std::is_same_v<X, OrderTerm<void>>) {
+    if constexpr (alchemy::detail::is_order_term_v<X>) {
       return x.term;
     } else {
-      static_assert(orm::detail::entity_of_v<T, X>,
-                    "alchemy: order_by() takes columns or expressions of the query's model, or "
-                    "their asc() / desc()");
+      static_assert(SqlOperand<X>, "alchemy: order_by() takes columns or expressions, or their asc() / desc()");
       return {x.expr(), false};
     }
   }
@@ -223,9 +221,8 @@ template <class T>
 template <class... Es>
 auto Query<T>::with_entities(const Es&... entities) const {
   static_assert(sizeof...(Es) > 0, "alchemy: with_entities() needs at least one column or expression");
-  static_assert((orm::detail::entity_of_v<T, Es> && ...),
-                "alchemy: with_entities() takes columns of the query's model and func:: "
-                "expressions over them");
+  // Columns of a model the query did not join are refused when it runs (InvalidRequestError).
+  static_assert((SqlOperand<Es> && ...), "alchemy: with_entities() takes columns and func:: expressions");
   Query q = *this;
   q.stmt_.exprs = {entities.expr()...};
   return RowQuery<T, typename Es::field_type...>(std::move(q));

@@ -406,12 +406,13 @@ class Session {
     return mask;
   }
 
-  static sql::Value key_of_row(const orm::Mapper& m, dialect::Statement& row) {
+  /// The identity key of the object whose columns start at result column `offset`.
+  static sql::Value key_of_row(const orm::Mapper& m, dialect::Statement& row, int offset = 0) {
     const auto& keys = m.key_columns();
-    if (keys.size() == 1) return sql::Value(row.column(int(keys[0]), m.column(keys[0]).type.kind));
+    if (keys.size() == 1) return sql::Value(row.column(offset + int(keys[0]), m.column(keys[0]).type.kind));
     std::string packed;  // several key columns: one text value, each part length-prefixed
     for (auto k : keys) {
-      const auto v = sql::Value(row.column(int(k), m.column(k).type.kind));
+      const auto v = sql::Value(row.column(offset + int(k), m.column(k).type.kind));
       const auto ref = v.ref();
       std::string part = v.kind() == sql::ValueKind::integer ? std::to_string(v.as_integer())
                          : v.kind() == sql::ValueKind::text  ? std::string(ref.as_text())
@@ -436,15 +437,16 @@ class Session {
   }
 
   /// The object for the current row: the one in the identity map (its unflushed changes kept,
-  /// as SQLAlchemy does), or a new persistent one read from the row.
+  /// as SQLAlchemy does), or a new persistent one read from the row. T's columns start at
+  /// result column `offset` (a row of several models: EntitiesQuery).
   template <class T>
-  std::shared_ptr<T> materialize(dialect::Statement& row) {
+  std::shared_ptr<T> materialize(dialect::Statement& row, int offset = 0) {
     const auto& m = mapper_of<T>();
     const auto& keys = m.key_columns();
     // A single integer key (the usual case) is read once and looked up without a sql::Value.
     sql::ValueRef int_key;
     if (keys.size() == 1) {
-      int_key = row.column(int(keys[0]), m.column(keys[0]).type.kind);
+      int_key = row.column(offset + int(keys[0]), m.column(keys[0]).type.kind);
       if (int_key.kind() != sql::ValueKind::integer) int_key = {};
     }
     orm::IdentityKey key{&m, {}};
@@ -453,14 +455,14 @@ class Session {
         return hand_out<T>(it->second);
       key.key = int_key.as_integer();
     } else {
-      key.key = key_of_row(m, row);
+      key.key = key_of_row(m, row, offset);
       if (auto it = identity_.find(key); it != identity_.end()) return hand_out<T>(it->second);
     }
     auto st = orm::detail::make_empty_node<T>();
     for (std::size_t i = 0; i < m.column_count(); ++i)
       m.access(i).read(st->object, !int_key.is_null() && i == keys[0]
                                        ? int_key
-                                       : row.column(int(i), m.column(i).type.kind));
+                                       : row.column(offset + int(i), m.column(i).type.kind));
     if (m.has_relationships()) m.assign(st->snapshot, st->object);
     else *static_cast<T*>(st->snapshot) = *static_cast<const T*>(st->object);
     st->has_snapshot = true;

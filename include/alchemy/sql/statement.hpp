@@ -22,15 +22,25 @@ struct OrderBy {
   bool descending = false;
 };
 
+/// One JOIN of a SELECT's FROM: `JOIN table ON on`, or `LEFT OUTER JOIN table ON on`. The ON
+/// condition may use the columns of the FROM's table, of earlier joins, and of this one.
+struct Join {
+  const Table* table = nullptr;
+  ExprPtr on;
+  bool outer = false;
+};
+
 /// One member after the first of a UNION [ALL].
 struct SelectUnion {
   bool all = false;
   SelectPtr select;
 };
 
-/// SELECT columns FROM table WHERE ... GROUP BY ... HAVING ... ORDER BY ... LIMIT ... OFFSET ...
+/// SELECT columns FROM table [JOIN ...] WHERE ... GROUP BY ... HAVING ... ORDER BY ... LIMIT ...
+/// OFFSET ...
 struct Select {
   const Table* table = nullptr;
+  std::vector<Join> joins;             ///< after `table`, in order
   std::vector<const Column*> columns;  ///< empty: every column of the table
   std::vector<ExprPtr> exprs;          ///< when not empty: the select list, instead of columns
   std::vector<ExprPtr> where;          ///< joined with AND

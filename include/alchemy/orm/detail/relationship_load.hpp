@@ -6,8 +6,8 @@
 //     SELECT; a many-to-one found in the identity map needs none), or DetachedInstanceError,
 //     or InvalidRequestError under lazy="raise";
 //   - SessionAccess::load: the batch loader behind lazy loads and selectinload(): one
-//     SELECT ... WHERE key IN (...) per 500 owners (a many-to-many reads its association rows
-//     first);
+//     SELECT ... WHERE key IN (...) per 500 owners (a many-to-many joins its association
+//     table);
 //   - cascade save-update: objects put into a relationship of an object in a session join it.
 #ifndef ALCHEMY_ORM_DETAIL_RELATIONSHIP_LOAD_HPP_
 #define ALCHEMY_ORM_DETAIL_RELATIONSHIP_LOAD_HPP_
@@ -80,8 +80,8 @@ struct SessionAccess {
   // --- Loading ---------------------------------------------------------------------------------
 
   template <class T>
-  static StatePtr materialize(Session& s, dialect::Statement& row) {
-    auto obj = s.materialize<T>(row);
+  static StatePtr materialize(Session& s, dialect::Statement& row, int offset) {
+    auto obj = s.materialize<T>(row, offset);
     return StatePtr(obj, state_of(*obj));
   }
 
@@ -114,7 +114,7 @@ struct SessionAccess {
         sel.where.push_back(sql::in(sql::column(column),
                                     std::vector<sql::Value>(values.begin() + std::ptrdiff_t(done),
                                                             values.begin() + std::ptrdiff_t(done + n))));
-      run(s, target, sel, [&](dialect::Statement& row) { on_row(target.materialize(s, row), row); });
+      run(s, target, sel, [&](dialect::Statement& row) { on_row(target.materialize(s, row, 0), row); });
     }
   }
 
@@ -180,44 +180,27 @@ struct SessionAccess {
       }
       return owners;
     }
-    // many-to-many: the association rows, then the objects the identity map lacks.
+    // many-to-many: SELECT assoc.local, target.* FROM target JOIN assoc ON target.key =
+    // assoc.remote WHERE assoc.local IN (...): one statement, as SQLAlchemy's selectin.
     const auto& okey = owner.access(owner.key_columns()[0]);
-    const auto& tkey_col = target.column(target.key_columns()[0]);
+    const auto& tkey = target.column(target.key_columns()[0]);
     std::vector<sql::Value> keys;
     for (const auto& o : owners) keys.push_back(okey.get(o->object));
-    std::vector<std::pair<std::string, sql::Value>> pairs;  // (owner key, target key)
     for (std::size_t done = 0; done < keys.size(); done += kInChunk) {
       const std::size_t n = std::min(kInChunk, keys.size() - done);
       sql::Select sel;
-      sel.table = r.assoc;
-      sel.columns = {r.assoc_local, r.assoc_remote};
+      sel.table = &target.table();
+      sel.joins.push_back({r.assoc, sql::binary(sql::Op::eq, sql::column(tkey), sql::column(*r.assoc_remote)), false});
+      sel.columns.push_back(r.assoc_local);
+      for (std::size_t i = 0; i < target.column_count(); ++i) sel.columns.push_back(&target.column(i));
       sel.where.push_back(sql::in(sql::column(*r.assoc_local),
                                   std::vector<sql::Value>(keys.begin() + std::ptrdiff_t(done),
                                                           keys.begin() + std::ptrdiff_t(done + n))));
-      run(s, owner, sel, [&](dialect::Statement& row) {
-        pairs.emplace_back(value_key(row.column(0, r.assoc_local->type.kind)),
-                           sql::Value(row.column(1, r.assoc_remote->type.kind)));
+      run(s, target, sel, [&](dialect::Statement& row) {
+        const auto owner_key = value_key(row.column(0, r.assoc_local->type.kind));
+        found[owner_key].push_back(target.materialize(s, row, 1));
       });
     }
-    std::unordered_map<std::string, StatePtr> objects;
-    std::vector<sql::Value> wanted;
-    for (const auto& [ok, tk] : pairs) {
-      const auto k = value_key(tk.ref());
-      if (objects.count(k)) continue;
-      const auto it = s.identity_.find(IdentityKey{&target, tk});
-      if (it != s.identity_.end()) {
-        objects[k] = it->second;
-      } else {
-        objects[k] = nullptr;
-        wanted.push_back(tk);
-      }
-    }
-    if (!wanted.empty())
-      select_in(s, target, tkey_col, std::move(wanted), [&](const StatePtr& obj, dialect::Statement& row) {
-        objects[value_key(row.column(tkey_col.position, tkey_col.type.kind))] = obj;
-      });
-    for (const auto& [ok, tk] : pairs)
-      if (const auto& obj = objects[value_key(tk.ref())]) found[ok].push_back(obj);
     for (const auto& o : owners) {
       auto it = found.find(value_key(okey.get(o->object).ref()));
       r.field(o->object).set_loaded(it == found.end() ? std::vector<StatePtr>{} : std::move(it->second));
@@ -268,8 +251,8 @@ struct SessionAccess {
 };
 
 template <class T>
-std::shared_ptr<InstanceState> materialize_state(Session& session, dialect::Statement& row) {
-  return SessionAccess::materialize<T>(session, row);
+std::shared_ptr<InstanceState> materialize_state(Session& session, dialect::Statement& row, int offset) {
+  return SessionAccess::materialize<T>(session, row, offset);
 }
 
 template <class Field>

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Internal header; do not include directly. Included by <alchemy/sql/compiler.hpp>.
 //
-// SELECT, and the count and exists forms of it.
+// SELECT (with its JOINs), and the count and exists forms of it.
 #ifndef ALCHEMY_SQL_DETAIL_COMPILE_SELECT_HPP_
 #define ALCHEMY_SQL_DETAIL_COMPILE_SELECT_HPP_
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,12 +51,18 @@ inline void Compiler::select_into(CompileState& s, const Select& stmt) const {
       s.sql += '_';
       s.sql += std::to_string(++it->second);
     };
+    // A column whose name an earlier column of the list already has (jn_post.id, jn_author.id)
+    // is labelled id_1, as SQLAlchemy 2.0's select() does: a derived table (count()) must not
+    // have two columns of one name on MySQL and PostgreSQL.
+    std::vector<std::string_view> names;
     for (std::size_t i = 0; i < stmt.exprs.size(); ++i) {
       if (i) s.sql += ", ";
       const Expr& e = *stmt.exprs[i];
       expression(s, e);
       if (e.op == Op::func) label(e.name);
       else if (e.op != Op::column) label("anon");
+      else if (std::find(names.begin(), names.end(), e.column->name) != names.end()) label(e.column->name);
+      else names.push_back(e.column->name);
     }
   } else {
     bool first = true;
@@ -71,6 +78,13 @@ inline void Compiler::select_into(CompileState& s, const Select& stmt) const {
   }
   s.sql += " FROM ";
   s.sql += quote(stmt.table->name());
+  for (const auto& j : stmt.joins) {
+    if (!j.table || !j.on) throw CompileError("JOIN without a table or an ON condition");
+    s.sql += j.outer ? " LEFT OUTER JOIN " : " JOIN ";
+    s.sql += quote(j.table->name());
+    s.sql += " ON ";
+    expression(s, *j.on);
+  }
   const auto criteria = [&](const std::vector<ExprPtr>& parts) {
     if (parts.size() == 1)
       expression(s, *parts.front());
