@@ -511,3 +511,21 @@ TEST_CASE("passive_deletes leaves unloaded children to ON DELETE CASCADE: no SEL
   CHECK_THAT(sql[0], StartsWith("DELETE FROM rl_thread"));
   CHECK(count(*db, "SELECT count(*) FROM rl_comment") == 0);
 }
+
+TEST_CASE("a savepoint rolled back takes its children out of the loaded collections", "[suite][relationships]") {
+  auto db = test::fresh_db<Author, Post, Tag>();
+  if (!db) return;
+  seed(*db, 1, 1);
+  auto& s = db->session();
+  auto a = s.query<Author>().one();
+  {
+    auto sp = s.begin_nested();
+    auto p = a->posts().push_back(Post{.title = "inside"});
+    s.flush();
+    sp.rollback();
+    CHECK(alchemy::inspect_state(*p) == alchemy::ObjectState::transient);
+  }
+  CHECK(a->posts().size() == 1);  // loaded again: the savepoint's post is gone
+  s.commit();
+  CHECK(count(*db, "SELECT count(*) FROM rl_post") == 1);
+}

@@ -126,6 +126,7 @@ struct SessionAccess {
     for (const auto& o : all_owners)
       if (!r.field(o->object).loaded() && o->session == &s && o->state != ObjectState::pending) owners.push_back(o);
     if (owners.empty()) return owners;
+    const auto guard = s.use();
     const Mapper& owner = *r.owner;
     const Mapper& target = r.target();
     std::unordered_map<std::string, std::vector<StatePtr>> found;  // owner key value → objects

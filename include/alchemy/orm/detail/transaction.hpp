@@ -116,6 +116,8 @@ inline void Session::rollback_to_savepoint(std::size_t index) {
     restore_to(savepoints_.back());
     savepoints_.pop_back();
   }
+  // As rollback(): loaded relationships may hold what the savepoint added; they load again.
+  orm::detail::SessionAccess::expire_relationships(*this);
 }
 
 inline void Session::release_savepoint(std::uint64_t id) {
