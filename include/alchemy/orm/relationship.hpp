@@ -48,7 +48,9 @@
 #include "alchemy/error.hpp"
 #include "alchemy/orm/column.hpp"
 #include "alchemy/orm/instance_state.hpp"
+#include "alchemy/orm/loader_options.hpp"
 #include "alchemy/orm/mapper.hpp"
+#include "alchemy/orm/relationship_options.hpp"
 
 namespace alchemy {
 
@@ -413,91 +415,6 @@ class Many final : public orm::detail::RelationshipField {
   std::vector<orm::detail::StatePtr> added_;
 };
 
-// --- Declaration options ------------------------------------------------------------------------
-
-/// The partner relationship on the other model, kept in step in memory (SQLAlchemy's
-/// back_populates; name it on both sides).
-struct BackPopulates {
-  std::string name;
-  void apply(orm::RelationshipInfo& r) const { r.back_populates = name; }
-};
-inline BackPopulates back_populates(std::string partner) { return {std::move(partner)}; }
-
-/// A many-to-many through the association table `table`, created by create_all() with two
-/// columns: <owner table>_<key> and <target table>_<key> (or the names given), each a foreign
-/// key ON DELETE CASCADE, together the primary key.
-struct Secondary {
-  std::string table, local, remote;
-  void apply(orm::RelationshipInfo& r) const {
-    r.secondary = table;
-    r.secondary_local = local;
-    r.secondary_remote = remote;
-  }
-};
-inline Secondary secondary(std::string table, std::string local_column = {}, std::string remote_column = {}) {
-  return {std::move(table), std::move(local_column), std::move(remote_column)};
-}
-
-/// SQLAlchemy's cascade string: "save-update", "delete", "delete-orphan", "all" (save-update,
-/// delete), comma-separated: cascade("all, delete-orphan"). An unknown word is an ArgumentError.
-struct Cascade {
-  orm::CascadeFlags flags;
-  void apply(orm::RelationshipInfo& r) const { r.cascade = flags; }
-};
-inline Cascade cascade(std::string_view spec) {
-  Cascade c;
-  c.flags.save_update = false;
-  std::size_t pos = 0;
-  while (pos <= spec.size()) {
-    auto end = spec.find(',', pos);
-    if (end == std::string_view::npos) end = spec.size();
-    auto word = spec.substr(pos, end - pos);
-    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
-    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
-    if (word == "all") c.flags.save_update = c.flags.delete_ = true;
-    else if (word == "save-update") c.flags.save_update = true;
-    else if (word == "delete") c.flags.delete_ = true;
-    else if (word == "delete-orphan") c.flags.delete_orphan = true;
-    else if (word == "merge" || word == "expunge" || word == "refresh-expire" || word.empty()) {
-    } else {
-      throw ArgumentError("cascade(\"" + std::string(spec) + "\"): unknown cascade '" + std::string(word) +
-                          "' (known: all, save-update, delete, delete-orphan)");
-    }
-    pos = end + 1;
-  }
-  return c;
-}
-inline const Cascade cascade_all = cascade("all");
-inline const Cascade cascade_all_delete_orphan = cascade("all, delete-orphan");
-
-/// How the relationship loads when nothing else is asked for (SQLAlchemy's lazy=).
-struct LazyOption {
-  orm::Lazy lazy;
-  void apply(orm::RelationshipInfo& r) const { r.lazy = lazy; }
-};
-inline constexpr LazyOption lazy_select{orm::Lazy::select};
-inline constexpr LazyOption lazy_selectin{orm::Lazy::selectin};
-inline constexpr LazyOption lazy_joined{orm::Lazy::joined};
-inline constexpr LazyOption lazy_raise{orm::Lazy::raise};
-inline constexpr LazyOption lazy_noload{orm::Lazy::noload};
-
-/// Deleting the owner leaves unloaded related rows to the database's ON DELETE CASCADE
-/// (SQLAlchemy's passive_deletes=True): no SELECT to find them.
-struct PassiveDeletes {
-  void apply(orm::RelationshipInfo& r) const { r.passive_deletes = true; }
-};
-inline constexpr PassiveDeletes passive_deletes{};
-
-/// The foreign key column to follow, "table.column", when several link the two models.
-struct ForeignKeys {
-  std::string column;
-  void apply(orm::RelationshipInfo& r) const { r.foreign_key = column; }
-};
-inline ForeignKeys foreign_keys(std::string table_dot_column) { return {std::move(table_dot_column)}; }
-
-template <class O>
-concept RelationshipOption = requires(const O& o, orm::RelationshipInfo& r) { o.apply(r); };
-
 // --- The handle for queries ---------------------------------------------------------------------
 
 /// The static handle `name_` of a relationship of model M to model T: for any()/has(),
@@ -533,65 +450,6 @@ class Relationship {
  private:
   std::size_t index_;
 };
-
-/// A per-query loader option: selectinload(Author::posts_), joinedload(&Post::author), ...
-/// Chain them for the next level: selectinload(Author::posts_).selectinload(Post::tags_).
-struct LoadOption {
-  std::function<const orm::RelationshipInfo&()> relationship;
-  orm::Lazy strategy = orm::Lazy::selectin;
-  std::vector<LoadOption> then;
-
-  template <class R>
-  LoadOption selectinload(const R& next) const;
-  template <class R>
-  LoadOption joinedload(const R& next) const;
-};
-
-namespace orm::detail {
-template <class M, class F>
-const RelationshipInfo& relationship_of(F M::*member);
-template <class M, class T, bool C>
-std::function<const RelationshipInfo&()> relationship_ref(const Relationship<M, T, C>& handle) {
-  return [&handle]() -> const RelationshipInfo& { return handle.info(); };
-}
-template <class M, class F>
-  requires std::is_base_of_v<RelationshipField, F>
-std::function<const RelationshipInfo&()> relationship_ref(F M::*member) {
-  return [member]() -> const RelationshipInfo& { return relationship_of(member); };
-}
-template <class R>
-concept RelationshipRef = requires(const R& r) { relationship_ref(r); };
-}  // namespace orm::detail
-
-/// Load the relationship of every object the query returns with one more SELECT ... IN
-/// (per 500 objects): 2 statements for N objects instead of N + 1.
-template <orm::detail::RelationshipRef R>
-LoadOption selectinload(const R& relationship) {
-  return {orm::detail::relationship_ref(relationship), orm::Lazy::selectin, {}};
-}
-/// Load the relationship with the query itself. See docs/relationships.md for how alchemy
-/// runs it.
-template <orm::detail::RelationshipRef R>
-LoadOption joinedload(const R& relationship) {
-  return {orm::detail::relationship_ref(relationship), orm::Lazy::joined, {}};
-}
-/// Load on first access (the default), whatever the declaration says.
-template <orm::detail::RelationshipRef R>
-LoadOption lazyload(const R& relationship) {
-  return {orm::detail::relationship_ref(relationship), orm::Lazy::select, {}};
-}
-template <class R>
-LoadOption LoadOption::selectinload(const R& next) const {
-  LoadOption o = *this;
-  o.then.push_back(alchemy::selectinload(next));
-  return o;
-}
-template <class R>
-LoadOption LoadOption::joinedload(const R& next) const {
-  LoadOption o = *this;
-  o.then.push_back(alchemy::joinedload(next));
-  return o;
-}
 
 namespace orm::detail {
 
@@ -649,110 +507,6 @@ const orm::RelationshipInfo& Relationship<M, T, C>::info() const {
   return *mapper_of<M>().relationships().at(index_);
 }
 
-namespace orm::detail {
-/// EXISTS (SELECT ... FROM the related table WHERE it is related to the outer row [AND cond]):
-/// the correlated subquery behind any() and has().
-inline sql::ExprPtr related_exists(const RelationshipInfo& r, sql::ExprPtr condition) {
-  if (r.self_referential())
-    throw InvalidRequestError(r.label() + ": any()/has() on a self-referential relationship needs an aliased "
-                              "table, which alchemy does not have yet");
-  const Mapper& owner = *r.owner;
-  const Mapper& target = r.target();
-  auto sel = std::make_shared<sql::Select>();
-  if (r.direction == Direction::many_to_many) {
-    sel->table = r.assoc;
-    sel->where.push_back(sql::binary(sql::Op::eq, sql::column(*r.assoc_local),
-                                     sql::column(owner.column(owner.key_columns()[0]))));
-    if (condition) {
-      auto inner = std::make_shared<sql::Select>();
-      inner->table = &target.table();
-      inner->columns = {&target.column(target.key_columns()[0])};
-      inner->where.push_back(std::move(condition));
-      sel->where.push_back(sql::subquery(sql::Op::in_select, std::move(inner), sql::column(*r.assoc_remote)));
-    }
-  } else {
-    sel->table = &target.table();
-    const bool mto = r.direction == Direction::many_to_one;
-    const auto& here = mto ? owner.column(r.fk[0]) : owner.column(r.ref[0]);
-    const auto& there = mto ? target.column(r.ref[0]) : target.column(r.fk[0]);
-    sel->where.push_back(sql::binary(sql::Op::eq, sql::column(there), sql::column(here)));
-    if (condition) sel->where.push_back(std::move(condition));
-  }
-  return sql::subquery(sql::Op::exists, std::move(sel));
-}
-
-/// The JOINs that go from r's owner to its target: one, or two through a many-to-many's
-/// association table.
-inline std::vector<sql::Join> relationship_joins(const RelationshipInfo& r, bool outer) {
-  if (r.self_referential())
-    throw InvalidRequestError(r.label() + ": a join along a self-referential relationship needs an aliased table, "
-                              "which alchemy does not have yet");
-  const Mapper& owner = *r.owner;
-  const Mapper& target = r.target();
-  const auto eq = [](const sql::Column& a, const sql::Column& b) {
-    return sql::binary(sql::Op::eq, sql::column(a), sql::column(b));
-  };
-  if (r.direction == Direction::many_to_many)
-    return {{r.assoc, eq(*r.assoc_local, owner.column(owner.key_columns()[0])), outer},
-            {&target.table(), eq(target.column(target.key_columns()[0]), *r.assoc_remote), outer}};
-  if (r.direction == Direction::many_to_one) return {{&target.table(), eq(target.column(r.ref[0]), owner.column(r.fk[0])), outer}};
-  return {{&target.table(), eq(target.column(r.fk[0]), owner.column(r.ref[0])), outer}};
-}
-}  // namespace orm::detail
-
-namespace orm::detail {
-/// The condition of any()/has(): over the related model T (or no model's columns).
-template <class T, class Cond>
-sql::ExprPtr related_condition(const Cond& condition) {
-  static_assert(std::is_same_v<Cond, Condition<T>> || std::is_same_v<Cond, Condition<void>>,
-                "alchemy: any() and has() take a condition over the related model's columns");
-  return condition.expr;
-}
-}  // namespace orm::detail
-
-template <class M, class T, bool C>
-template <class Cond>
-Condition<M> Relationship<M, T, C>::any(const Cond& condition) const
-  requires C
-{
-  return {orm::detail::related_exists(info(), orm::detail::related_condition<T>(condition))};
-}
-template <class M, class T, bool C>
-Condition<M> Relationship<M, T, C>::any() const
-  requires C
-{
-  return {orm::detail::related_exists(info(), nullptr)};
-}
-template <class M, class T, bool C>
-template <class Cond>
-Condition<M> Relationship<M, T, C>::has(const Cond& condition) const
-  requires(!C)
-{
-  return {orm::detail::related_exists(info(), orm::detail::related_condition<T>(condition))};
-}
-template <class M, class T, bool C>
-Condition<M> Relationship<M, T, C>::has() const
-  requires(!C)
-{
-  return {orm::detail::related_exists(info(), nullptr)};
-}
-template <class M, class T, bool C>
-Condition<M> Relationship<M, T, C>::contains(const std::shared_ptr<T>& object) const
-  requires C
-{
-  const auto& r = info();
-  if (!object) throw ArgumentError(r.label() + ".contains(): null object");
-  const auto& target = r.target();
-  if (r.direction == orm::Direction::many_to_many) {
-    const auto key = target.access(target.key_columns()[0]).get(object.get());
-    return {orm::detail::related_exists(
-        r, sql::binary(sql::Op::eq, sql::column(target.column(target.key_columns()[0])), sql::bind(key)))};
-  }
-  // SQLAlchemy renders the owner's key against the object's foreign key value.
-  const auto fk = target.access(r.fk[0]).get(object.get());
-  return {sql::binary(sql::Op::eq, sql::column(r.owner->column(r.ref[0])), sql::bind(fk))};
-}
-
 }  // namespace alchemy
 
 /// Declares relationship field `name` (alchemy::Many<X> for std::vector<X>, else alchemy::One<X>)
@@ -762,5 +516,7 @@ Condition<M> Relationship<M, T, C>::contains(const std::shared_ptr<T>& object) c
   static inline const ::alchemy::orm::detail::relationship_handle_t<alchemy_model_type, Type> name##_ = \
       ::alchemy::orm::detail::register_relationship<alchemy_model_type, Type>(                     \
           #name, &alchemy_model_type::name __VA_OPT__(, ) __VA_ARGS__)
+
+#include "alchemy/orm/detail/relationship_sql.hpp"
 
 #endif  // ALCHEMY_ORM_RELATIONSHIP_HPP_
