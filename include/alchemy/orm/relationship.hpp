@@ -141,7 +141,10 @@ class One final : public orm::detail::RelationshipField {
     auto old = loaded_ ? current() : nullptr;
     auto target_state = orm::detail::state_ptr_of(target, "relationship assignment");
     if (loaded_ && old == target) return;
-    if (old && old != target) removed_ = orm::detail::state_ptr_of(old, "relationship assignment");
+    // The one-to-one side without the key remembers the object it let go (an orphan for the
+    // flush). A many-to-one needs no history: holding the old object could make a cycle.
+    if (old && old != target && info_ && info_->direction == orm::Direction::one_to_many)
+      removed_ = orm::detail::state_ptr_of(old, "relationship assignment");
     strong_ = std::move(target);
     weak_.reset();
     weak_mode_ = false;
