@@ -165,8 +165,9 @@ class Connection {
 
   /// How many rows the unit of work puts in one multi-row statement (INSERT ... VALUES lists,
   /// DELETE ... WHERE key IN lists) on this connection; 1: it uses execute_batch() instead
-  /// (SQLite, where a prepared statement per row is already the fastest, and PostgreSQL, whose
-  /// pipeline also reads back RETURNING keys row by row).
+  /// (SQLite, where a prepared statement per row is already the fastest). Generated keys of a
+  /// multi-row INSERT come back through RETURNING where the dialect has it (PostgreSQL), else
+  /// from multirow_key_step().
   virtual std::size_t multirow_rows() const noexcept { return 1; }
 };
 

@@ -45,8 +45,9 @@ inline std::vector<const Mapper*> dependency_order(std::vector<const Mapper*> ma
 }
 
 /// One flush's statements. Rows of one mapper with the same statement shape go out together
-/// (dialect::Connection::execute_batch: PostgreSQL's pipeline, one prepared statement per row on
-/// SQLite; multi-row INSERT and DELETE ... IN on MySQL/MariaDB, see multirow_rows()), at most
+/// (multi-row INSERT, with RETURNING on PostgreSQL, and DELETE ... IN on PostgreSQL and
+/// MySQL/MariaDB, see multirow_rows(); otherwise dialect::Connection::execute_batch:
+/// PostgreSQL's pipeline for UPDATEs, one prepared statement per row on SQLite), at most
 /// kChunk rows at a time so that the parameters of a large flush are never all held at once.
 struct Flush {
   using StatePtr = std::shared_ptr<InstanceState>;
@@ -149,7 +150,7 @@ struct Flush {
     if (width == 0) {  // INSERT ... DEFAULT VALUES: nothing to batch
       for (std::size_t r = 0; r < rows.size(); ++r) insert_default(conn, one, generate, m);
     } else if (rows.size() > 1 && conn.raw().multirow_rows() > 1 &&
-               (!generate || (step = conn.raw().multirow_key_step()))) {
+               (!generate || d.insert_returning() || (step = conn.raw().multirow_key_step()))) {
       const std::size_t per = std::max<std::size_t>(1, std::min(conn.raw().multirow_rows(), 65535 / width));
       for (std::size_t done = 0; done < rows.size();) {
         // Full statements, then powers of two (any count up to 16): few statement shapes to cache.
@@ -158,7 +159,15 @@ struct Flush {
         auto& stmt = conn.prepare(m.insert_rows_sql(d, !generate, k));
         const dialect::ResetGuard reset(stmt);
         conn.run(stmt, std::span<const sql::ValueRef>(params).subspan(done * width, k * width));
-        if (generate) {
+        if (generate && d.insert_returning()) {
+          // PostgreSQL returns the rows of INSERT ... VALUES ... RETURNING in VALUES order.
+          while (stmt.next()) {
+            const auto v = stmt.column(0, sql::TypeKind::big_integer);
+            if (v.kind() != sql::ValueKind::integer)
+              throw InvalidRequestError("RETURNING gave no integer key for " + m.class_name());
+            keys.push_back(v.as_integer());
+          }
+        } else if (generate) {
           const auto first = stmt.last_insert_id();
           if (!first) throw InvalidRequestError("the driver reported no generated key for " + m.class_name());
           for (std::size_t j = 0; j < k; ++j) keys.push_back(*first + std::int64_t(j) * *step);
