@@ -116,12 +116,14 @@ struct Node {
 template <class T>
 std::shared_ptr<InstanceState> make_node(T&& obj) {
   auto node = std::make_shared<Node<T>>(std::move(obj));
-  return std::shared_ptr<InstanceState>(node, &node->state);
+  InstanceState* st = &node->state;
+  return std::shared_ptr<InstanceState>(std::move(node), st);  // moved: no count traffic
 }
 template <class T>
 std::shared_ptr<InstanceState> make_empty_node() {
   auto node = std::make_shared<Node<T>>();
-  return std::shared_ptr<InstanceState>(node, &node->state);
+  InstanceState* st = &node->state;
+  return std::shared_ptr<InstanceState>(std::move(node), st);
 }
 template <class T>
 std::shared_ptr<T> object_ptr(const std::shared_ptr<InstanceState>& st) {

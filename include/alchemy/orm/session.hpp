@@ -130,7 +130,8 @@ class Session {
     auto st = orm::detail::make_node<T>(std::move(obj));
     validate(*st);
     attach_new(st);
-    return orm::detail::object_ptr<T>(st);
+    T* object = static_cast<T*>(st->object);
+    return std::shared_ptr<T>(std::move(st), object);
   }
   /// Adds an object made by alchemy::make or detached from another session.
   template <ModelType T>
@@ -347,6 +348,12 @@ class Session {
     watch(st);
     return orm::detail::object_ptr<T>(st);
   }
+  template <class T>
+  std::shared_ptr<T> hand_out(StatePtr&& st) {
+    watch(st);
+    T* obj = static_cast<T*>(st->object);
+    return std::shared_ptr<T>(std::move(st), obj);
+  }
 
   void attach_new(const StatePtr& st) {
     st->session = this;
@@ -470,7 +477,7 @@ class Session {
     st->session = this;
     st->key = std::move(key);
     identity_.emplace(st->key, st);
-    return hand_out<T>(st);
+    return hand_out<T>(std::move(st));
   }
 
   void expunge_state(const StatePtr& st) {

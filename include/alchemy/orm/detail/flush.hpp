@@ -485,9 +485,15 @@ inline void Session::rollback() {
     st->before_transaction.reset();
     st->mapper->assign(st->object, st->snapshot);
   }
-  prune_watch();
-  for (const auto& st : watch_)
-    if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
+  // prune_watch() and the revert in one pass over the watched objects.
+  std::erase_if(watch_, [this](const StatePtr& st) {
+    if (st->session == this && st->state == ObjectState::persistent) {
+      if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
+      return false;
+    }
+    st->watched_by = nullptr;
+    return true;
+  });
   tx_touched_.clear();
   tx_deleted_.clear();
   if (had_transaction) fire(event::after_rollback);
@@ -495,10 +501,6 @@ inline void Session::rollback() {
 
 inline void Session::expunge_all() {
   const auto guard = use();
-  for (const auto& [key, st] : identity_) {
-    st->state = ObjectState::detached;
-    st->session = nullptr;
-  }
   for (const auto& st : new_) {
     st->state = ObjectState::transient;
     st->session = nullptr;
@@ -508,12 +510,21 @@ inline void Session::expunge_all() {
     st->session = nullptr;
   }
   for (const auto& st : deleted_) st->delete_pending = false;
-  for (const auto& st : watch_)
+  // One pass over each of the two long lists (a session may hold many objects): the identity
+  // map's objects are detached as their entries go, then the watch list releases its own in
+  // the order it took them (objects only it still holds are freed in that order).
+  identity_.clear([this](const StatePtr& st) {
+    st->state = ObjectState::detached;
+    st->session = nullptr;
     if (st->watched_by == this) st->watched_by = nullptr;
-  identity_.clear();
+  });
+  for (auto& st : watch_) {
+    if (st->watched_by == this) st->watched_by = nullptr;
+    st.reset();
+  }
+  watch_.clear();
   new_.clear();
   deleted_.clear();
-  watch_.clear();
   tx_touched_.clear();
   tx_deleted_.clear();
 }
