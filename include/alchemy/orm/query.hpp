@@ -325,10 +325,10 @@ class Query {
     const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
-    const auto compiled = conn_dialect().compiler().select(s);
-    auto& st = conn.prepare(compiled.sql);
+    std::vector<sql::ValueRef> params;  // SQL compiled once per statement shape
+    auto& st = conn.prepare(sql::compile_cached(conn_dialect().compiler(), s, sql::SelectForm::rows, params));
     const dialect::ResetGuard reset(st);
-    bind_and_run(conn, st, compiled);
+    conn.run(st, params);
     while (st.next()) on_row(st);
   }
 
@@ -343,10 +343,10 @@ class Query {
     const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
-    const auto compiled = conn_dialect().compiler().select(stmt_, form);
-    auto& st = conn.prepare(compiled.sql);
+    std::vector<sql::ValueRef> params;
+    auto& st = conn.prepare(sql::compile_cached(conn_dialect().compiler(), stmt_, form, params));
     const dialect::ResetGuard reset(st);
-    bind_and_run(conn, st, compiled);
+    conn.run(st, params);
     std::int64_t n = 0;
     if (st.next()) n = TypeTraits<std::int64_t>::from_ref(st.column(0, sql::TypeKind::big_integer));
     return n;
