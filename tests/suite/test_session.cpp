@@ -526,6 +526,24 @@ TEST_CASE("a commit of 2,345 new objects gives each the key of its own row", "[s
   db->session.remove();
 }
 
+TEST_CASE("a commit that deletes 250 of 300 objects removes exactly their rows", "[suite][session]") {
+  // Deletes by key go out as IN lists (of 100, 100, 32, 16 and 2 keys on SQLite; 128, 64, 32, 16
+  // and 10 on the servers): every deleted object's row goes, every other stays.
+  auto db = test::fresh_db<Account>();
+  if (!db) return;
+  std::vector<std::shared_ptr<Account>> objs;
+  for (int i = 0; i < 300; ++i) objs.push_back(db->session.add(Account("d" + std::to_string(i))));
+  db->session.commit();
+  std::vector<std::string> kept;
+  for (int i = 0; i < 300; ++i) {
+    if (i % 6 == 0) kept.push_back("d" + std::to_string(i));
+    else db->session.delete_(objs[std::size_t(i)]);
+  }
+  db->session.commit();
+  CHECK(stored_handles(*db) == kept);
+  db->session.remove();
+}
+
 TEST_CASE("an explicit primary key is inserted as given", "[suite][session]") {
   test::Recorder rec;
   auto db = test::fresh_db<Account>(&rec);

@@ -45,10 +45,10 @@ inline std::vector<const Mapper*> dependency_order(std::vector<const Mapper*> ma
 }
 
 /// One flush's statements. Rows of one mapper with the same statement shape go out together
-/// (multi-row INSERT, with RETURNING on PostgreSQL, and DELETE ... IN on PostgreSQL and
-/// MySQL/MariaDB, see multirow_rows(); otherwise dialect::Connection::execute_batch:
-/// PostgreSQL's pipeline for UPDATEs, one prepared statement per row on SQLite), at most
-/// kChunk rows at a time so that the parameters of a large flush are never all held at once.
+/// (multi-row INSERT, with RETURNING on PostgreSQL, and DELETE ... IN, see multirow_rows();
+/// otherwise dialect::Connection::execute_batch: PostgreSQL's pipeline for UPDATEs, one prepared
+/// statement per row on SQLite), at most kChunk rows at a time so that the parameters of a large
+/// flush are never all held at once.
 struct Flush {
   using StatePtr = std::shared_ptr<InstanceState>;
   struct Update {
@@ -151,7 +151,8 @@ struct Flush {
       for (std::size_t r = 0; r < rows.size(); ++r) insert_default(conn, one, generate, m);
     } else if (rows.size() > 1 && conn.raw().multirow_rows() > 1 &&
                (!generate || d.insert_returning() || (step = conn.raw().multirow_key_step()))) {
-      const std::size_t per = std::max<std::size_t>(1, std::min(conn.raw().multirow_rows(), 65535 / width));
+      const std::size_t per =
+          std::max<std::size_t>(1, std::min(conn.raw().multirow_rows(), conn.raw().max_params() / width));
       for (std::size_t done = 0; done < rows.size();) {
         // Full statements, then powers of two (any count up to 16): few statement shapes to cache.
         const std::size_t left = rows.size() - done;
@@ -291,7 +292,7 @@ struct Flush {
     if (ver < 0 && nkey == 1 && rows.size() > 1 && conn.raw().multirow_rows() > 1) {
       // DELETE ... WHERE id IN (...): without a version counter a missing row is not an error
       // (SQLAlchemy only warns), as for the one-row DELETE.
-      const std::size_t per = conn.raw().multirow_rows();
+      const std::size_t per = std::max<std::size_t>(1, std::min(conn.raw().multirow_rows(), conn.raw().max_params()));
       for (std::size_t done = 0; done < rows.size();) {
         const std::size_t left = rows.size() - done;
         const std::size_t k = left >= per ? per : left <= 16 ? left : std::bit_floor(left);
