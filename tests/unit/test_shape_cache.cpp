@@ -54,8 +54,8 @@ void same_as_direct(const Dialect& d, const sql::Select& stmt, sql::SelectForm f
   INFO("dialect " << d.name());
   const sql::Compiled direct = d.compiler().select(stmt, form);
   std::vector<sql::ValueRef> refs;
-  const std::string& cached = sql::compile_cached(d.compiler(), stmt, form, refs);
-  CHECK(cached == direct.sql);
+  const auto cached = sql::compile_cached(d.compiler(), stmt, form, refs);
+  CHECK(cached->sql == direct.sql);
   CHECK(Params(refs.begin(), refs.end()) == direct.params);
 }
 
@@ -66,10 +66,10 @@ TEST_CASE("a SELECT of a shape compiled before reuses its SQL and binds its own 
     const auto a = members({(Member::score_ > 10).expr, (Member::handle_ == "alice").expr});
     const auto b = members({(Member::score_ > 77).expr, (Member::handle_ == "bob").expr});
     std::vector<sql::ValueRef> ra, rb;
-    const std::string& sa = sql::compile_cached(d->compiler(), a, sql::SelectForm::rows, ra);
+    const auto sa = sql::compile_cached(d->compiler(), a, sql::SelectForm::rows, ra);
     CHECK(Params(ra.begin(), ra.end()) == Params{10, "alice"});
-    const std::string& sb = sql::compile_cached(d->compiler(), b, sql::SelectForm::rows, rb);
-    CHECK(&sa == &sb);  // one compiled shape
+    const auto sb = sql::compile_cached(d->compiler(), b, sql::SelectForm::rows, rb);
+    CHECK(sa == sb);  // one compiled shape
     CHECK(Params(rb.begin(), rb.end()) == Params{77, "bob"});
     same_as_direct(*d, b);
   }
@@ -152,4 +152,21 @@ TEST_CASE("the shape cache stays bounded and correct past its size", "[sql][shap
     sql::compile_cached(d.compiler(), s, sql::SelectForm::rows, refs);
   }
   CHECK(sql::detail::ShapeCache::of_this_thread().size() <= sql::detail::ShapeCache::kMaxShapes);
+}
+
+TEST_CASE("a shape and its constants stay valid for their holder when the cache starts again",
+          "[sql][shape-cache]") {
+  const Dialect& d = alchemy::dialect::sqlite::dialect_instance();
+  auto held = members({(Member::score_ == 4).expr});
+  held.limit = 3;  // SQLite binds OFFSET 0: a constant kept with the shape
+  std::vector<sql::ValueRef> refs;
+  const auto shape = sql::compile_cached(d.compiler(), held, sql::SelectForm::rows, refs);
+  for (int n = 1; n <= int(sql::detail::ShapeCache::kMaxShapes) + 10; ++n) {  // the cache restarts
+    auto s = members({(Member::score_ == n).expr});
+    s.offset = n;
+    std::vector<sql::ValueRef> other;
+    sql::compile_cached(d.compiler(), s, sql::SelectForm::rows, other);
+  }
+  CHECK(shape->sql == d.compiler().select(held).sql);
+  CHECK(Params(refs.begin(), refs.end()) == Params{4, 3, 0});
 }

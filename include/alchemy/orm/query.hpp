@@ -326,7 +326,8 @@ class Query {
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
     std::vector<sql::ValueRef> params;  // SQL compiled once per statement shape
-    auto& st = conn.prepare(sql::compile_cached(conn_dialect().compiler(), s, sql::SelectForm::rows, params));
+    const auto shape = sql::compile_cached(conn_dialect().compiler(), s, sql::SelectForm::rows, params);
+    auto& st = conn.prepare(shape->sql);
     const dialect::ResetGuard reset(st);
     conn.run(st, params);
     while (st.next()) on_row(st);
@@ -344,7 +345,8 @@ class Query {
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
     std::vector<sql::ValueRef> params;
-    auto& st = conn.prepare(sql::compile_cached(conn_dialect().compiler(), stmt_, form, params));
+    const auto shape = sql::compile_cached(conn_dialect().compiler(), stmt_, form, params);
+    auto& st = conn.prepare(shape->sql);
     const dialect::ResetGuard reset(st);
     conn.run(st, params);
     std::int64_t n = 0;

@@ -11,7 +11,8 @@
 // be at the address of an earlier one).
 //
 //   std::vector<sql::ValueRef> params;
-//   const std::string& sql = sql::compile_cached(compiler, stmt, sql::SelectForm::rows, params);
+//   const auto shape = sql::compile_cached(compiler, stmt, sql::SelectForm::rows, params);
+//   conn.prepare(shape->sql) ...                  // params: valid while stmt and shape live
 //
 // Where each parameter comes from is learnt when the shape is first compiled: the compiler
 // reports the address of every value it binds (CompileState::sources), and a parameter whose
@@ -21,6 +22,7 @@
 #define ALCHEMY_SQL_DETAIL_SHAPE_CACHE_HPP_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -132,7 +134,9 @@ struct CompiledShape {
 };
 
 /// The shapes one thread compiled, for every dialect. Bounded: a program that builds SELECTs of
-/// endless shapes (an IN list of every length) starts again from empty now and then.
+/// endless shapes (an IN list of every length) starts again from empty now and then. A caller
+/// shares the shape it got, so that its SQL and constants outlive such a restart (a query run
+/// from inside another's echo logger, say).
 class ShapeCache {
  public:
   static constexpr std::size_t kMaxShapes = 2048;
@@ -142,8 +146,8 @@ class ShapeCache {
     return cache;
   }
 
-  const std::string& select(const Compiler& compiler, const Select& stmt, SelectForm form,
-                            std::vector<ValueRef>& params) {
+  std::shared_ptr<const CompiledShape> select(const Compiler& compiler, const Select& stmt, SelectForm form,
+                                              std::vector<ValueRef>& params) {
     key_.bytes.clear();
     key_.values.clear();
     key_.text(typeid(compiler).name());  // compilers are stateless: the type says the SQL
@@ -152,15 +156,15 @@ class ShapeCache {
     auto it = shapes_.find(key_.bytes);
     if (it == shapes_.end()) {
       if (shapes_.size() >= kMaxShapes) shapes_.clear();
-      it = shapes_.emplace(key_.bytes, learn(compiler, stmt, form)).first;
+      it = shapes_.emplace(key_.bytes, std::make_shared<const CompiledShape>(learn(compiler, stmt, form))).first;
     }
-    const CompiledShape& shape = it->second;
+    const CompiledShape& shape = *it->second;
     params.clear();
     params.reserve(shape.source.size());
     for (std::size_t i = 0; i < shape.source.size(); ++i)
       params.push_back(shape.source[i] >= 0 ? key_.values[std::size_t(shape.source[i])]->ref()
                                             : shape.constant[i].ref());
-    return shape.sql;
+    return it->second;
   }
 
   std::size_t size() const noexcept { return shapes_.size(); }
@@ -184,16 +188,16 @@ class ShapeCache {
   }
 
   ShapeKey key_;
-  std::unordered_map<std::string, CompiledShape> shapes_;
+  std::unordered_map<std::string, std::shared_ptr<const CompiledShape>> shapes_;
 };
 
 }  // namespace detail
 
-/// The SQL of `stmt` for `compiler`, compiled once per shape on this thread; `params` gets its
-/// parameters in placeholder order, borrowed from `stmt` (and from the cache: use them before
-/// the next call on this thread).
-inline const std::string& compile_cached(const Compiler& compiler, const Select& stmt, SelectForm form,
-                                         std::vector<ValueRef>& params) {
+/// The compiled shape of `stmt` for `compiler` (its `sql`), compiled once per shape on this
+/// thread; `params` gets the parameters in placeholder order, borrowed from `stmt` and from the
+/// returned shape: valid while both live.
+inline std::shared_ptr<const detail::CompiledShape> compile_cached(const Compiler& compiler, const Select& stmt,
+                                                                   SelectForm form, std::vector<ValueRef>& params) {
   return detail::ShapeCache::of_this_thread().select(compiler, stmt, form, params);
 }
 
