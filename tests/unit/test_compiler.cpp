@@ -154,13 +154,21 @@ const Dialect& sqlite() { return alchemy::dialect::sqlite::dialect_instance(); }
 const Dialect& postgresql() { return alchemy::dialect::postgresql::dialect_instance(); }
 const Dialect& mysql() { return alchemy::dialect::mysql::dialect_instance(); }
 
-/// Compiles `stmt` with `d` and checks the SQL text and the parameters.
+/// Compiles `stmt` with `d` and checks the SQL text and the parameters, compiled directly and
+/// through the shape cache (sql/detail/shape_cache.hpp), the second time from the cache.
 void check(const Dialect& d, const sql::Select& stmt, std::string_view expected, const Params& params,
            sql::SelectForm form = sql::SelectForm::rows) {
   INFO("dialect " << d.name());
   const sql::Compiled c = d.compiler().select(stmt, form);
   CHECK(c.sql == expected);
   CHECK(c.params == params);
+  for (int pass = 0; pass < 2; ++pass) {
+    INFO("shape cache, pass " << pass);
+    std::vector<sql::ValueRef> refs;
+    const auto shape = sql::compile_cached(d.compiler(), stmt, form, refs);
+    CHECK(shape->sql == expected);
+    CHECK(Params(refs.begin(), refs.end()) == params);
+  }
 }
 
 /// SELECT every column of M.

@@ -164,10 +164,14 @@ class Connection {
   virtual std::optional<std::int64_t> multirow_key_step() { return std::nullopt; }
 
   /// How many rows the unit of work puts in one multi-row statement (INSERT ... VALUES lists,
-  /// DELETE ... WHERE key IN lists) on this connection; 1: it uses execute_batch() instead
-  /// (SQLite, where a prepared statement per row is already the fastest, and PostgreSQL, whose
-  /// pipeline also reads back RETURNING keys row by row).
+  /// DELETE ... WHERE key IN lists) on this connection; 1: it uses execute_batch() instead.
+  /// Generated keys of a multi-row INSERT come back through RETURNING where the dialect has it
+  /// (PostgreSQL), else from multirow_key_step(); without either, rows that need a generated
+  /// key are inserted one statement each (SQLite).
   virtual std::size_t multirow_rows() const noexcept { return 1; }
+
+  /// The most parameters one statement may have (PostgreSQL and MySQL: 65,535).
+  virtual std::size_t max_params() const noexcept { return 65535; }
 };
 
 /// A C client binding: opens connections.

@@ -137,17 +137,20 @@ class Mapper {
     return s.update_by_mask.emplace(mask, dialect.compiler().update(table_, set, key)).first->second;
   }
 
-  /// INSERT of `rows` rows with every column (`with_key`) or all but the generated key, for
-  /// dialects without RETURNING; compiled once per row count and dialect.
+  /// INSERT of `rows` rows with every column (`with_key`) or all but the generated key, which
+  /// then comes back through RETURNING where the dialect has it (one row per VALUES row, in
+  /// their order); compiled once per row count and dialect.
   const std::string& insert_rows_sql(const dialect::Dialect& dialect, bool with_key, std::size_t rows) const {
     MapperSql& s = sql_for(dialect);
     std::lock_guard lock(cache_mutex_);
     auto& out = s.multirow[(std::uint64_t(rows) << 2) | (with_key ? 0u : 1u)];
     if (out.empty()) {
-      std::vector<const sql::Column*> cols;
+      std::vector<const sql::Column*> cols, returning;
       for (std::size_t i = 0; i < access_.size(); ++i)
         if (with_key || static_cast<int>(i) != generated_) cols.push_back(&column(i));
-      out = dialect.compiler().insert(table_, cols, {}, rows);
+      if (!with_key && generated_ >= 0 && dialect.insert_returning())
+        returning.push_back(&column(std::size_t(generated_)));
+      out = dialect.compiler().insert(table_, cols, returning, rows);
     }
     return out;
   }

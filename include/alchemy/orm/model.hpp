@@ -139,14 +139,16 @@ inline void bind_relationships(const std::shared_ptr<InstanceState>& st, bool mo
 template <class T>
 std::shared_ptr<InstanceState> make_node(T&& obj) {
   auto node = std::make_shared<Node<T>>(std::move(obj));
-  std::shared_ptr<InstanceState> st(node, &node->state);
+  InstanceState* state = &node->state;
+  std::shared_ptr<InstanceState> st(std::move(node), state);  // moved: no count traffic
   if (st->mapper->has_relationships()) bind_relationships(st, true);
   return st;
 }
 template <class T>
 std::shared_ptr<InstanceState> make_empty_node() {
   auto node = std::make_shared<Node<T>>();
-  std::shared_ptr<InstanceState> st(node, &node->state);
+  InstanceState* state = &node->state;
+  std::shared_ptr<InstanceState> st(std::move(node), state);  // moved: no count traffic
   if (st->mapper->has_relationships()) bind_relationships(st, false);
   return st;
 }

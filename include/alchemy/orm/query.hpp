@@ -528,10 +528,12 @@ class Query {
     const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
-    const auto compiled = compile(s);
-    auto& st = conn.prepare(compiled.sql);
+    orm::detail::check_from(s);  // only columns of its FROM
+    std::vector<sql::ValueRef> params;  // SQL compiled once per statement shape
+    const auto shape = sql::compile_cached(conn_dialect().compiler(), s, sql::SelectForm::rows, params);
+    auto& st = conn.prepare(shape->sql);
     const dialect::ResetGuard reset(st);
-    bind_and_run(conn, st, compiled);
+    conn.run(st, params);
     while (st.next()) on_row(st);
   }
 
@@ -546,10 +548,12 @@ class Query {
     const auto guard = session_->use();
     session_->autoflush_for_query();
     auto& conn = session_->connection_for(mapper_of<T>());
-    const auto compiled = compile(stmt_, form);
-    auto& st = conn.prepare(compiled.sql);
+    orm::detail::check_from(stmt_);
+    std::vector<sql::ValueRef> params;
+    const auto shape = sql::compile_cached(conn_dialect().compiler(), stmt_, form, params);
+    auto& st = conn.prepare(shape->sql);
     const dialect::ResetGuard reset(st);
-    bind_and_run(conn, st, compiled);
+    conn.run(st, params);
     std::int64_t n = 0;
     if (st.next()) n = TypeTraits<std::int64_t>::from_ref(st.column(0, sql::TypeKind::big_integer));
     return n;

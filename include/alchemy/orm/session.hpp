@@ -132,7 +132,8 @@ class Session {
     validate(*st);
     attach_new(st);
     if (st->mapper->has_relationships()) cascade_from(st);
-    return orm::detail::object_ptr<T>(st);
+    T* object = static_cast<T*>(st->object);
+    return std::shared_ptr<T>(std::move(st), object);
   }
   /// Adds an object made by alchemy::make or detached from another session.
   template <ModelType T>
@@ -339,6 +340,12 @@ class Session {
     watch(st);
     return orm::detail::object_ptr<T>(st);
   }
+  template <class T>
+  std::shared_ptr<T> hand_out(StatePtr&& st) {
+    watch(st);
+    T* obj = static_cast<T*>(st->object);
+    return std::shared_ptr<T>(std::move(st), obj);
+  }
 
   /// A transient object becomes pending, a detached one persistent again; then cascade
   /// save-update along its relationships (orm/detail/relationship_load.hpp).
@@ -470,7 +477,7 @@ class Session {
     st->session = this;
     st->key = std::move(key);
     identity_.emplace(st->key, st);
-    return hand_out<T>(st);
+    return hand_out<T>(std::move(st));
   }
 
   void expunge_state(const StatePtr& st) {

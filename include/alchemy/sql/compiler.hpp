@@ -31,6 +31,9 @@ namespace alchemy::sql {
 struct CompileState {
   std::string sql;
   std::vector<Value> params;
+  /// When set, the address of the value each parameter was bound from (a node of the statement,
+  /// or a temporary): how the shape cache (detail/shape_cache.hpp) learns where parameters come from.
+  std::vector<const Value*>* sources = nullptr;
 };
 
 using ColumnList = std::span<const Column* const>;
@@ -41,8 +44,10 @@ class Compiler {
   virtual ~Compiler() = default;
 
   // --- Statements -------------------------------------------------------------------------
-  /// SELECT (or a count / exists over it).
-  Compiled select(const Select& stmt, SelectForm form = SelectForm::rows) const;
+  /// SELECT (or a count / exists over it). With `sources`, the address of the value behind each
+  /// parameter is appended to it (see CompileState).
+  Compiled select(const Select& stmt, SelectForm form = SelectForm::rows,
+                  std::vector<const Value*>* sources = nullptr) const;
   /// Appends a SELECT to `s` (a whole statement, or a subquery inside one).
   void select_into(CompileState& s, const Select& stmt) const;
   /// Raw SQL from text(): each `:name` becomes this dialect's placeholder with the named value
@@ -113,8 +118,9 @@ class Compiler {
   virtual bool backslash_escapes() const noexcept { return false; }
 
  protected:
-  void bind(CompileState& s, Value v) const {
-    s.params.push_back(std::move(v));
+  void bind(CompileState& s, const Value& v) const {
+    if (s.sources) s.sources->push_back(&v);
+    s.params.push_back(v);
     placeholder(s.sql, s.params.size());
   }
   void operand(CompileState& s, const Expr& e, int parent_precedence) const;
@@ -294,5 +300,6 @@ inline void Compiler::limit_offset(CompileState& s, const Select& stmt) const {
 #include "alchemy/sql/detail/compile_dml.hpp"
 #include "alchemy/sql/detail/compile_select.hpp"
 #include "alchemy/sql/detail/compile_text.hpp"
+#include "alchemy/sql/detail/shape_cache.hpp"
 
 #endif  // ALCHEMY_SQL_COMPILER_HPP_

@@ -248,6 +248,16 @@ class Connection final : public dialect::Connection {
     return found;
   }
 
+  /// Rows per DELETE ... WHERE key IN list, and per multi-row INSERT of rows whose keys are
+  /// given: on one core, 10,000 deletes by key take 16 % less time in lists of 100 than one
+  /// statement each (docs/performance.md). Rows that need a generated key stay one INSERT each
+  /// (no multirow_key_step()): SQLite ties the rowids it picks to no order of a multi-row
+  /// INSERT's rows, which is why SQLAlchemy inserts such rows one at a time too.
+  std::size_t multirow_rows() const noexcept override { return 100; }
+  std::size_t max_params() const noexcept override {
+    return static_cast<std::size_t>(sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1));
+  }
+
   sqlite3* handle() const noexcept { return db_; }
 
  private:

@@ -45,9 +45,10 @@ inline std::vector<const Mapper*> dependency_order(std::vector<const Mapper*> ma
 }
 
 /// One flush's statements. Rows of one mapper with the same statement shape go out together
-/// (dialect::Connection::execute_batch: PostgreSQL's pipeline, one prepared statement per row on
-/// SQLite; multi-row INSERT and DELETE ... IN on MySQL/MariaDB, see multirow_rows()), at most
-/// kChunk rows at a time so that the parameters of a large flush are never all held at once.
+/// (multi-row INSERT, with RETURNING on PostgreSQL, and DELETE ... IN, see multirow_rows();
+/// otherwise dialect::Connection::execute_batch: PostgreSQL's pipeline for UPDATEs, one prepared
+/// statement per row on SQLite), at most kChunk rows at a time so that the parameters of a large
+/// flush are never all held at once.
 struct Flush {
   using StatePtr = std::shared_ptr<InstanceState>;
   struct Update {
@@ -149,8 +150,9 @@ struct Flush {
     if (width == 0) {  // INSERT ... DEFAULT VALUES: nothing to batch
       for (std::size_t r = 0; r < rows.size(); ++r) insert_default(conn, one, generate, m);
     } else if (rows.size() > 1 && conn.raw().multirow_rows() > 1 &&
-               (!generate || (step = conn.raw().multirow_key_step()))) {
-      const std::size_t per = std::max<std::size_t>(1, std::min(conn.raw().multirow_rows(), 65535 / width));
+               (!generate || d.insert_returning() || (step = conn.raw().multirow_key_step()))) {
+      const std::size_t per =
+          std::max<std::size_t>(1, std::min(conn.raw().multirow_rows(), conn.raw().max_params() / width));
       for (std::size_t done = 0; done < rows.size();) {
         // Full statements, then powers of two (any count up to 16): few statement shapes to cache.
         const std::size_t left = rows.size() - done;
@@ -158,7 +160,15 @@ struct Flush {
         auto& stmt = conn.prepare(m.insert_rows_sql(d, !generate, k));
         const dialect::ResetGuard reset(stmt);
         conn.run(stmt, std::span<const sql::ValueRef>(params).subspan(done * width, k * width));
-        if (generate) {
+        if (generate && d.insert_returning()) {
+          // PostgreSQL returns the rows of INSERT ... VALUES ... RETURNING in VALUES order.
+          while (stmt.next()) {
+            const auto v = stmt.column(0, sql::TypeKind::big_integer);
+            if (v.kind() != sql::ValueKind::integer)
+              throw InvalidRequestError("RETURNING gave no integer key for " + m.class_name());
+            keys.push_back(v.as_integer());
+          }
+        } else if (generate) {
           const auto first = stmt.last_insert_id();
           if (!first) throw InvalidRequestError("the driver reported no generated key for " + m.class_name());
           for (std::size_t j = 0; j < k; ++j) keys.push_back(*first + std::int64_t(j) * *step);
@@ -282,7 +292,7 @@ struct Flush {
     if (ver < 0 && nkey == 1 && rows.size() > 1 && conn.raw().multirow_rows() > 1 && !references_itself(m)) {
       // DELETE ... WHERE id IN (...): without a version counter a missing row is not an error
       // (SQLAlchemy only warns), as for the one-row DELETE.
-      const std::size_t per = conn.raw().multirow_rows();
+      const std::size_t per = std::max<std::size_t>(1, std::min(conn.raw().multirow_rows(), conn.raw().max_params()));
       for (std::size_t done = 0; done < rows.size();) {
         const std::size_t left = rows.size() - done;
         const std::size_t k = left >= per ? per : left <= 16 ? left : std::bit_floor(left);
@@ -498,9 +508,15 @@ inline void Session::rollback() {
     st->before_transaction.reset();
     st->mapper->assign(st->object, st->snapshot);
   }
-  prune_watch();
-  for (const auto& st : watch_)
-    if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
+  // prune_watch() and the revert in one pass over the watched objects.
+  std::erase_if(watch_, [this](const StatePtr& st) {
+    if (st->session == this && st->state == ObjectState::persistent) {
+      if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
+      return false;
+    }
+    st->watched_by = nullptr;
+    return true;
+  });
   tx_touched_.clear();
   tx_deleted_.clear();
   // Loaded relationships may hold what the transaction added or lost: they load again
@@ -511,10 +527,6 @@ inline void Session::rollback() {
 
 inline void Session::expunge_all() {
   const auto guard = use();
-  for (const auto& [key, st] : identity_) {
-    st->state = ObjectState::detached;
-    st->session = nullptr;
-  }
   for (const auto& st : new_) {
     st->state = ObjectState::transient;
     st->session = nullptr;
@@ -524,12 +536,21 @@ inline void Session::expunge_all() {
     st->session = nullptr;
   }
   for (const auto& st : deleted_) st->delete_pending = false;
-  for (const auto& st : watch_)
+  // One pass over each of the two long lists (a session may hold many objects): the identity
+  // map's objects are detached as their entries go, then the watch list releases its own in
+  // the order it took them (objects only it still holds are freed in that order).
+  identity_.clear([this](const StatePtr& st) {
+    st->state = ObjectState::detached;
+    st->session = nullptr;
     if (st->watched_by == this) st->watched_by = nullptr;
-  identity_.clear();
+  });
+  for (auto& st : watch_) {
+    if (st->watched_by == this) st->watched_by = nullptr;
+    st.reset();
+  }
+  watch_.clear();
   new_.clear();
   deleted_.clear();
-  watch_.clear();
   tx_touched_.clear();
   tx_deleted_.clear();
 }

@@ -136,6 +136,18 @@ class IdentityMap {
     slots_.clear();
     size_ = 0;
   }
+  /// Calls fn(state) for each entry and empties the map, in one pass: each state is visited
+  /// while its cache line is still loaded for the release.
+  template <class F>
+  void clear(F&& fn) {
+    for (auto& s : slots_) {
+      if (!s.state) continue;
+      fn(s.state);
+      s.state.reset();
+    }
+    slots_.clear();
+    size_ = 0;
+  }
 
  private:
   using Slot = IdentitySlot;

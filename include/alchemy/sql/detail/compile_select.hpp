@@ -117,8 +117,9 @@ inline void Compiler::select_into(CompileState& s, const Select& stmt) const {
   if (stmt.limit || stmt.offset) limit_offset(s, stmt);
 }
 
-inline Compiled Compiler::select(const Select& stmt, SelectForm form) const {
+inline Compiled Compiler::select(const Select& stmt, SelectForm form, std::vector<const Value*>* sources) const {
   CompileState s;
+  s.sources = sources;
   s.sql.reserve(160);
   switch (form) {
     case SelectForm::rows: select_into(s, stmt); break;
