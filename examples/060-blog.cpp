@@ -19,7 +19,7 @@ struct Tag;
 
 // Table names of their own: the examples share one database on a server.
 struct Author : alchemy::Model<Author> {
-  ALCHEMY_TABLENAME("blog_author");
+  ALCHEMY_TABLENAME("rel_author");
   ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
   ALCHEMY_COLUMN(std::string, name, alchemy::String(80), alchemy::unique);
   ALCHEMY_RELATIONSHIP(std::vector<Post>, posts, alchemy::back_populates("author"),
@@ -27,16 +27,16 @@ struct Author : alchemy::Model<Author> {
 };
 
 struct Post : alchemy::Model<Post> {
-  ALCHEMY_TABLENAME("blog_post");
+  ALCHEMY_TABLENAME("rel_post");
   ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
-  ALCHEMY_COLUMN(int64_t, author_id, alchemy::ForeignKey("blog_author.id", alchemy::on_delete_cascade));
+  ALCHEMY_COLUMN(int64_t, author_id, alchemy::ForeignKey("rel_author.id", alchemy::on_delete_cascade));
   ALCHEMY_COLUMN(std::string, title, alchemy::String(200));
   ALCHEMY_RELATIONSHIP(Author, author, alchemy::back_populates("posts"));
-  ALCHEMY_RELATIONSHIP(std::vector<Tag>, tags, alchemy::secondary("blog_post_tag"));  // many-to-many
+  ALCHEMY_RELATIONSHIP(std::vector<Tag>, tags, alchemy::secondary("rel_post_tag"));  // many-to-many
 };
 
 struct Tag : alchemy::Model<Tag> {
-  ALCHEMY_TABLENAME("blog_tag");
+  ALCHEMY_TABLENAME("rel_tag");
   ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
   ALCHEMY_COLUMN(std::string, label, alchemy::String(40), alchemy::unique);
 };
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   };
   alchemy::SQLAlchemy db(config);
   db.drop_all();  // a server keeps tables between runs
-  db.create_all();  // blog_author, blog_post, blog_tag, and the association table blog_post_tag
+  db.create_all();  // rel_author, rel_post, rel_tag, and the association table rel_post_tag
   auto& echo = db.engine().logger();
 
   // Build a graph in memory; commit() INSERTs parents before children, then the links.
