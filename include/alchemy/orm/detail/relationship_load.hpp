@@ -89,13 +89,11 @@ struct SessionAccess {
   template <class OnRow>
   static void run(Session& s, const Mapper& m, const sql::Select& sel, OnRow&& on_row) {
     auto& conn = s.connection_for(m);
-    const auto compiled = s.conn_dialect(m).compiler().select(sel);
-    auto& st = conn.prepare(compiled.sql);
+    std::vector<sql::ValueRef> params;  // a lazy load's SELECT has one shape: compiled once
+    const auto shape = sql::compile_cached(s.conn_dialect(m).compiler(), sel, sql::SelectForm::rows, params);
+    auto& st = conn.prepare(shape->sql);
     const dialect::ResetGuard reset(st);
-    std::vector<sql::ValueRef> refs;
-    refs.reserve(compiled.params.size());
-    for (const auto& p : compiled.params) refs.push_back(p.ref());
-    conn.run(st, refs);
+    conn.run(st, params);
     while (st.next()) on_row(st);
   }
 
