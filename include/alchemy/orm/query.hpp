@@ -438,11 +438,7 @@ class Query {
   /// columns are all NULL (the missing side of an outer join).
   template <class U>
   std::shared_ptr<U> load(dialect::Statement& row, int offset) const {
-    const auto& m = mapper_of<U>();
-    const bool missing = std::all_of(m.key_columns().begin(), m.key_columns().end(), [&](std::size_t k) {
-      return row.column(offset + int(k), m.column(k).type.kind).is_null();
-    });
-    return missing ? nullptr : session_->materialize<U>(row, offset);
+    return orm::detail::row_has_object(mapper_of<U>(), row, offset) ? session_->materialize<U>(row, offset) : nullptr;
   }
 
   template <class U, class C>
@@ -502,10 +498,7 @@ class Query {
       auto obj = session_->materialize<T>(row);
       auto [it, fresh] = related.try_emplace(obj.get());
       if (fresh) out.push_back(obj);
-      const bool missing = std::all_of(target.key_columns().begin(), target.key_columns().end(), [&](std::size_t k) {
-        return row.column(offset + int(k), target.column(k).type.kind).is_null();
-      });
-      if (missing) return;
+      if (!orm::detail::row_has_object(target, row, offset)) return;
       auto child = target.materialize(*session_, row, offset);
       if (std::find(it->second.begin(), it->second.end(), child) == it->second.end()) it->second.push_back(child);
     });

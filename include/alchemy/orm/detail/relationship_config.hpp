@@ -30,6 +30,13 @@ inline std::atomic<bool>& relationships_configured() noexcept {
   return done;
 }
 
+/// Whether any model declares a relationship (set at program start): flushes and rollbacks of
+/// programs without relationships skip their relationship passes.
+inline std::atomic<bool>& relationships_declared() noexcept {
+  static std::atomic<bool> declared{false};
+  return declared;
+}
+
 /// The association tables of many-to-many relationships, by name (created by create_all()).
 struct AssociationTable {
   std::unique_ptr<sql::Table> table;
@@ -243,6 +250,7 @@ inline std::size_t Mapper::add_relationship(std::unique_ptr<RelationshipInfo> r)
   if (table_.find(r->name))
     throw ArgumentError("model " + class_name_ + ": relationship '" + r->name + "' has the name of a column");
   relationships_.push_back(std::move(r));
+  detail::relationships_declared().store(true, std::memory_order_relaxed);
   detail::relationships_configured().store(false, std::memory_order_release);
   return relationships_.size() - 1;
 }

@@ -87,12 +87,11 @@ struct RelationshipFlush {
   }
 
   /// obj.fk := source.ref for relationship r (seen from obj: r's foreign key is on obj's table).
-  void sync(const StatePtr& obj, const RelationshipInfo& r, const StatePtr& source, bool obj_holds_fk_as_owner) {
+  void sync(const StatePtr& obj, const RelationshipInfo& r, const StatePtr& source) {
     // Columns: many_to_one seen from its owner (obj = owner), or one_to_many seen from the
     // parent (obj = a child of r's target model).
     const std::size_t fk = r.fk[0];
     const std::size_t ref = r.ref[0];
-    (void)obj_holds_fk_as_owner;
     if (!source) {
       set_fk(obj, fk, {}, "clearing " + r.label());
       return;
@@ -138,6 +137,7 @@ struct RelationshipFlush {
 
   /// Everything that has to happen before the dirty scan (see the top of the file).
   void prepare() {
+    if (!relationships_declared().load(std::memory_order_relaxed)) return;  // the common flush
     bool any = false;
     for (const auto& st : s.new_) any = any || has_relationships(st);
     for (const auto& st : s.watch_) any = any || has_relationships(st);
@@ -209,10 +209,10 @@ struct RelationshipFlush {
       if (r.direction == Direction::many_to_one && t.changed) {
         std::vector<StatePtr> now;
         r.field(t.owner->object).items(now);
-        sync(t.owner, r, now.empty() ? nullptr : now.front(), true);
+        sync(t.owner, r, now.empty() ? nullptr : now.front());
       } else if (r.direction == Direction::one_to_many) {
         for (const auto& c : t.added)
-          if (!c->delete_pending && c->session == &s) sync(c, r, t.owner, false);
+          if (!c->delete_pending && c->session == &s) sync(c, r, t.owner);
       }
     }
   }

@@ -34,6 +34,14 @@ inline std::string value_key(sql::ValueRef v) {
   }
 }
 
+/// Whether the row holds an object of `m` at result column `offset`: not when every key column
+/// is NULL (the missing side of an outer join).
+inline bool row_has_object(const Mapper& m, dialect::Statement& row, int offset) {
+  return !std::all_of(m.key_columns().begin(), m.key_columns().end(), [&](std::size_t k) {
+    return row.column(offset + int(k), m.column(k).type.kind).is_null();
+  });
+}
+
 /// The session's internals that relationships use (a friend of Session).
 struct SessionAccess {
   static constexpr std::size_t kInChunk = 500;  // SQLAlchemy's selectin batch size
@@ -243,6 +251,7 @@ struct SessionAccess {
 
   /// Rollback expires the relationships of the objects that stay in the session.
   static void expire_relationships(Session& s) {
+    if (!relationships_declared().load(std::memory_order_relaxed)) return;
     for (const auto& [key, st] : s.identity_)
       if (st->mapper->has_relationships())
         for (const auto& r : st->mapper->relationships()) r->field(st->object).unload();
