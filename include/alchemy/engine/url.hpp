@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/dialect/driver.hpp"
 #include "alchemy/error.hpp"
 
@@ -56,23 +57,7 @@ struct Url {
   }
 
   /// The URL as text; the password is "***" unless `hide_password` is false.
-  std::string render(bool hide_password = true) const {
-    std::string s = drivername + "://";
-    if (!username.empty() || !password.empty()) {  // "postgresql://:pw@host" has a password too
-      s += encode(username);
-      if (!password.empty()) s += ":" + (hide_password ? std::string("***") : encode(password));
-      s += "@";
-    }
-    if (host.find(':') != std::string::npos)
-      s += "[" + host + "]";
-    else
-      s += host;
-    if (port) s += ":" + std::to_string(*port);
-    if (!database.empty()) s += "/" + encode_path(database);
-    for (std::size_t i = 0; i < query.size(); ++i)
-      s += (i == 0 ? "?" : "&") + encode(query[i].first) + "=" + encode(query[i].second);
-    return s;
-  }
+  std::string render(bool hide_password = true) const;
 
   /// The parts a driver needs to connect.
   dialect::ConnectParams connect_params() const {
@@ -123,10 +108,32 @@ struct Url {
   }
 };
 
+/// Parses a URL string. Throws UrlError naming what is wrong; the password is never echoed.
+ALCHEMY_INLINE Url make_url(std::string_view raw);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::string Url::render(bool hide_password) const {
+  std::string s = drivername + "://";
+  if (!username.empty() || !password.empty()) {  // "postgresql://:pw@host" has a password too
+    s += encode(username);
+    if (!password.empty()) s += ":" + (hide_password ? std::string("***") : encode(password));
+    s += "@";
+  }
+  if (host.find(':') != std::string::npos)
+    s += "[" + host + "]";
+  else
+    s += host;
+  if (port) s += ":" + std::to_string(*port);
+  if (!database.empty()) s += "/" + encode_path(database);
+  for (std::size_t i = 0; i < query.size(); ++i)
+    s += (i == 0 ? "?" : "&") + encode(query[i].first) + "=" + encode(query[i].second);
+  return s;
+}
+
 namespace detail {
 
 /// `raw` with anything between "user:" and "@" replaced by "***", for error messages.
-inline std::string mask_raw_url(std::string_view raw) {
+ALCHEMY_INLINE std::string mask_raw_url(std::string_view raw) {
   const auto scheme_end = raw.find("://");
   // Without a well-formed scheme in front, "://" may be anywhere (even inside a password).
   const auto scheme_ok = [&] {
@@ -149,7 +156,7 @@ inline std::string mask_raw_url(std::string_view raw) {
   return std::string(raw.substr(0, colon + 1)) + "***" + std::string(raw.substr(at));
 }
 
-inline std::string percent_decode(std::string_view s, std::string_view part, std::string_view raw) {
+ALCHEMY_INLINE std::string percent_decode(std::string_view s, std::string_view part, std::string_view raw) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -173,8 +180,7 @@ inline std::string percent_decode(std::string_view s, std::string_view part, std
 
 }  // namespace detail
 
-/// Parses a URL string. Throws UrlError naming what is wrong; the password is never echoed.
-inline Url make_url(std::string_view raw) {
+ALCHEMY_INLINE Url make_url(std::string_view raw) {
   const auto fail = [&](const std::string& why) -> UrlError {
     return UrlError("Could not parse database URL '" + detail::mask_raw_url(raw) + "': " + why);
   };
@@ -267,6 +273,7 @@ inline Url make_url(std::string_view raw) {
     throw fail("a SQLite URL has no host: use sqlite:///relative.db or sqlite:////absolute.db");
   return url;
 }
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy
 

@@ -410,7 +410,7 @@ class Query {
     states.reserve(objects.size());
     for (const auto& o : objects) states.emplace_back(o, orm::detail::state_of(*o));
     const auto guard = session_->use();
-    orm::detail::SessionAccess::after_query(*session_, m, states, load_);
+    orm::detail::eager_load(*session_, m, states, load_);
   }
 
   /// The SQL of `s`, after checking that it uses only columns of its FROM.

@@ -5,6 +5,8 @@
 #ifndef ALCHEMY_ORM_DETAIL_EXECUTE_HPP_
 #define ALCHEMY_ORM_DETAIL_EXECUTE_HPP_
 
+#include "alchemy/config.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -13,7 +15,8 @@
 
 namespace alchemy {
 
-inline Result Session::execute(const sql::TextClause& statement, const sql::Params& params) {
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE Result Session::execute(const sql::TextClause& statement, const sql::Params& params) {
   const auto guard = use();
   autoflush_for_query();
   const auto compiled = engine_->dialect().compiler().text(statement.sql, params);
@@ -27,6 +30,7 @@ inline Result Session::execute(const sql::TextClause& statement, const sql::Para
   return Result::read(st);
 }
 
+#endif  // ALCHEMY_IMPL
 template <ModelType T>
 std::int64_t Session::upsert(const T& obj, const OnConflict<T>& on) {
   return upsert(std::vector<T>{obj}, on);

@@ -6,6 +6,8 @@
 #ifndef ALCHEMY_ORM_DETAIL_FLUSH_HPP_
 #define ALCHEMY_ORM_DETAIL_FLUSH_HPP_
 
+#include "alchemy/config.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <optional>
@@ -312,7 +314,8 @@ struct Flush {
 
 }  // namespace orm::detail
 
-inline void Session::flush() {
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void Session::flush() {
   const auto guard = use();
   check_usable();
   if (flushing_) return;
@@ -425,7 +428,7 @@ inline void Session::flush() {
   after_flush_hooks(hooks);
 }
 
-inline void Session::release_connections(bool commit) {
+ALCHEMY_INLINE void Session::release_connections(bool commit) {
   std::exception_ptr error;
   for (auto& [e, conn] : connections_) {
     try {
@@ -444,7 +447,7 @@ inline void Session::release_connections(bool commit) {
   if (error) std::rethrow_exception(error);
 }
 
-inline void Session::commit() {
+ALCHEMY_INLINE void Session::commit() {
   const auto guard = use();
   fire(event::before_commit);
   flush();
@@ -473,7 +476,7 @@ inline void Session::commit() {
   fire(event::after_commit);
 }
 
-inline void Session::rollback() {
+ALCHEMY_INLINE void Session::rollback() {
   const auto guard = use();
   const bool had_transaction = in_transaction();
   pending_rollback_.reset();
@@ -525,7 +528,7 @@ inline void Session::rollback() {
   if (had_transaction) fire(event::after_rollback);
 }
 
-inline void Session::expunge_all() {
+ALCHEMY_INLINE void Session::expunge_all() {
   const auto guard = use();
   for (const auto& st : new_) {
     st->state = ObjectState::transient;
@@ -555,7 +558,7 @@ inline void Session::expunge_all() {
   tx_deleted_.clear();
 }
 
-inline void Session::close() noexcept {
+ALCHEMY_INLINE void Session::close() noexcept {
   closing_ = true;
   try {
     rollback();
@@ -568,6 +571,7 @@ inline void Session::close() noexcept {
   pending_rollback_.reset();
 }
 
+#endif  // ALCHEMY_IMPL
 template <ModelType T>
 void Session::refresh(const std::shared_ptr<T>& obj) {
   const auto guard = use();

@@ -9,6 +9,8 @@
 #ifndef ALCHEMY_ORM_DETAIL_FLUSH_HOOKS_HPP_
 #define ALCHEMY_ORM_DETAIL_FLUSH_HOOKS_HPP_
 
+#include "alchemy/config.hpp"
+
 #include <vector>
 
 namespace alchemy {
@@ -52,7 +54,8 @@ Session::FlushHooks Session::before_flush_hooks(Dirty& dirty) {
   return out;
 }
 
-inline void Session::after_flush_hooks(const FlushHooks& hooks) {
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void Session::after_flush_hooks(const FlushHooks& hooks) {
   using orm::MapperEvent;
   for (const auto& st : hooks.inserted)
     for (const auto& l : st->mapper->hooks.on(MapperEvent::after_insert)) l.fn(st->object);
@@ -62,13 +65,14 @@ inline void Session::after_flush_hooks(const FlushHooks& hooks) {
     for (const auto& l : st->mapper->hooks.on(MapperEvent::after_delete)) l.fn(st->object);
 }
 
-inline void Session::fire(event::SessionEvent e) {
+ALCHEMY_INLINE void Session::fire(event::SessionEvent e) {
   const auto& list = session_listeners_[static_cast<int>(e)];
   if (list.empty()) return;
   const auto copy = list;  // a listener may remove itself
   for (const auto& [id, fn] : copy) fn(*this);
 }
 
+#endif  // ALCHEMY_IMPL
 namespace event {
 /// Calls fn(session) on before_commit, after_commit or after_rollback of this session.
 template <class Fn>

@@ -10,6 +10,8 @@
 #ifndef ALCHEMY_ORM_DETAIL_RELATIONSHIP_CONFIG_HPP_
 #define ALCHEMY_ORM_DETAIL_RELATIONSHIP_CONFIG_HPP_
 
+#include "alchemy/config.hpp"
+
 #include <atomic>
 #include <map>
 #include <memory>
@@ -47,14 +49,15 @@ inline std::map<std::string, AssociationTable, std::less<>>& association_tables(
   return tables;
 }
 
-inline std::size_t single_key(const Mapper& m, const RelationshipInfo& r) {
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::size_t single_key(const Mapper& m, const RelationshipInfo& r) {
   if (m.key_columns().size() != 1)
     throw ArgumentError(r.label() + ": " + m.class_name() +
                         " has a composite primary key; relationships need a single-column key");
   return m.key_columns().front();
 }
 
-inline void resolve_association(RelationshipInfo& r) {
+ALCHEMY_INLINE void resolve_association(RelationshipInfo& r) {
   const Mapper& owner = *r.owner;
   const Mapper& target = r.target();
   const auto& ok = owner.column(single_key(owner, r));
@@ -110,7 +113,7 @@ inline void resolve_association(RelationshipInfo& r) {
   r.assoc_remote = pick(r.secondary_remote, target, r.assoc_local);
 }
 
-inline void resolve_foreign_key(RelationshipInfo& r) {
+ALCHEMY_INLINE void resolve_foreign_key(RelationshipInfo& r) {
   const Mapper& owner = *r.owner;
   const Mapper& target = r.target();
   struct Candidate {
@@ -177,7 +180,7 @@ inline void resolve_foreign_key(RelationshipInfo& r) {
 
 /// Resolves every relationship of every model. Throws ArgumentError for the first one that
 /// cannot be resolved, and tries again on the next use.
-inline void configure_relationships() {
+ALCHEMY_INLINE void configure_relationships() {
   static std::mutex m;
   std::lock_guard lock(m);
   if (relationships_configured().load(std::memory_order_acquire)) return;
@@ -241,6 +244,7 @@ inline void configure_relationships() {
   relationships_configured().store(true, std::memory_order_release);
 }
 
+#endif  // ALCHEMY_IMPL
 }  // namespace detail
 
 inline std::size_t Mapper::add_relationship(std::unique_ptr<RelationshipInfo> r) {
@@ -255,11 +259,13 @@ inline std::size_t Mapper::add_relationship(std::unique_ptr<RelationshipInfo> r)
   return relationships_.size() - 1;
 }
 
-inline const std::vector<std::unique_ptr<RelationshipInfo>>& Mapper::relationships() const {
+#if ALCHEMY_IMPL
+ALCHEMY_INLINE const std::vector<std::unique_ptr<RelationshipInfo>>& Mapper::relationships() const {
   if (!relationships_.empty() && !detail::relationships_configured().load(std::memory_order_acquire))
     detail::configure_relationships();
   return relationships_;
 }
+#endif
 
 }  // namespace alchemy::orm
 

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "alchemy/config.hpp"
+
 namespace alchemy {
 namespace orm::detail {
 
@@ -43,6 +45,11 @@ inline bool row_has_object(const Mapper& m, dialect::Statement& row, int offset)
 }
 
 /// The session's internals that relationships use (a friend of Session).
+/// The loader options and eager relationships of a query, over the objects it loaded (Query<T>
+/// calls this; SessionAccess::after_query does the work).
+ALCHEMY_INLINE void eager_load(Session& s, const Mapper& m, const std::vector<StatePtr>& objects,
+                               const std::vector<LoadOption>& options);
+
 struct SessionAccess {
   static constexpr std::size_t kInChunk = 500;  // SQLAlchemy's selectin batch size
 
@@ -294,8 +301,14 @@ void cascade_save(const InstanceState& owner, const StatePtr& object) {
 
 }  // namespace orm::detail
 
-inline void Session::add_state(const StatePtr& st) { orm::detail::SessionAccess::add(*this, st); }
-inline void Session::cascade_from(const StatePtr& st) { orm::detail::SessionAccess::cascade_from(*this, st); }
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void Session::add_state(const StatePtr& st) { orm::detail::SessionAccess::add(*this, st); }
+ALCHEMY_INLINE void Session::cascade_from(const StatePtr& st) { orm::detail::SessionAccess::cascade_from(*this, st); }
+ALCHEMY_INLINE void orm::detail::eager_load(Session& s, const Mapper& m, const std::vector<StatePtr>& objects,
+                                            const std::vector<LoadOption>& options) {
+  SessionAccess::after_query(s, m, objects, options);
+}
+#endif
 
 template <class T>
 std::shared_ptr<T> Many<T>::push_back(T&& object) {

@@ -8,12 +8,15 @@
 #ifndef ALCHEMY_ORM_DETAIL_TRANSACTION_HPP_
 #define ALCHEMY_ORM_DETAIL_TRANSACTION_HPP_
 
+#include "alchemy/config.hpp"
+
 #include <string>
 #include <utility>
 
 namespace alchemy {
 
-inline SessionTransaction Session::begin() {
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE SessionTransaction Session::begin() {
   const auto guard = use();
   check_usable();
   if (in_transaction() || !savepoints_.empty())
@@ -22,7 +25,7 @@ inline SessionTransaction Session::begin() {
   return SessionTransaction(*this, tx_generation_, false);
 }
 
-inline SessionTransaction Session::begin_nested() {
+ALCHEMY_INLINE SessionTransaction Session::begin_nested() {
   const auto guard = use();
   check_usable();
   flush();
@@ -54,20 +57,20 @@ inline SessionTransaction Session::begin_nested() {
   return SessionTransaction(*this, savepoints_.back().id, true);
 }
 
-inline std::size_t Session::savepoint_index(std::uint64_t id) const noexcept {
+ALCHEMY_INLINE std::size_t Session::savepoint_index(std::uint64_t id) const noexcept {
   for (std::size_t i = 0; i < savepoints_.size(); ++i)
     if (savepoints_[i].id == id) return i;
   return savepoints_.size();
 }
 
-inline void Session::keep_savepoint_image(const StatePtr& st) {
+ALCHEMY_INLINE void Session::keep_savepoint_image(const StatePtr& st) {
   auto& sp = savepoints_.back();
   if (!st->has_snapshot || sp.imaged.count(st.get())) return;
   sp.imaged.emplace(st.get(), sp.images.size());
   sp.images.emplace_back(st, st->mapper->clone(st->snapshot));
 }
 
-inline void Session::restore_to(Savepoint& sp) {
+ALCHEMY_INLINE void Session::restore_to(Savepoint& sp) {
   // Unflushed work is all younger than the savepoint (begin_nested() flushed).
   discard_unflushed();
   // INSERTed since: transient again. UPDATEd since for the first time in the transaction: the
@@ -101,7 +104,7 @@ inline void Session::restore_to(Savepoint& sp) {
     if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
 }
 
-inline void Session::rollback_to_savepoint(std::size_t index) {
+ALCHEMY_INLINE void Session::rollback_to_savepoint(std::size_t index) {
   const std::string& name = savepoints_[index].name;
   for (auto& [e, conn] : connections_) {
     if (!conn.in_transaction()) continue;
@@ -120,7 +123,7 @@ inline void Session::rollback_to_savepoint(std::size_t index) {
   orm::detail::SessionAccess::expire_relationships(*this);
 }
 
-inline void Session::release_savepoint(std::uint64_t id) {
+ALCHEMY_INLINE void Session::release_savepoint(std::uint64_t id) {
   const auto index = savepoint_index(id);
   if (index == savepoints_.size())
     throw InvalidRequestError("this savepoint is no longer active (it was rolled back, or the "
@@ -151,7 +154,7 @@ inline void Session::release_savepoint(std::uint64_t id) {
   }
 }
 
-inline void Session::abort_transaction(const std::string& what) noexcept {
+ALCHEMY_INLINE void Session::abort_transaction(const std::string& what) noexcept {
   for (auto& [e, conn] : connections_) {
     try {
       if (conn.in_transaction()) conn.rollback();
@@ -171,7 +174,7 @@ inline void Session::abort_transaction(const std::string& what) noexcept {
   }
 }
 
-inline void Session::abort_flush(const std::string& what) {
+ALCHEMY_INLINE void Session::abort_flush(const std::string& what) {
   if (savepoints_.empty()) {
     abort_transaction(what);
     try {
@@ -191,13 +194,13 @@ inline void Session::abort_flush(const std::string& what) {
 
 // --- SessionTransaction ---------------------------------------------------------------------
 
-inline bool SessionTransaction::is_active() const noexcept {
+ALCHEMY_INLINE bool SessionTransaction::is_active() const noexcept {
   if (!session_) return false;
   if (nested_) return session_->savepoint_index(id_) < session_->savepoints_.size();
   return session_->tx_generation_ == id_;
 }
 
-inline void SessionTransaction::commit() {
+ALCHEMY_INLINE void SessionTransaction::commit() {
   if (!session_) throw InvalidRequestError("this transaction was already committed or moved from");
   if (nested_) {
     session_->release_savepoint(id_);
@@ -210,7 +213,7 @@ inline void SessionTransaction::commit() {
   session_ = nullptr;
 }
 
-inline void SessionTransaction::rollback() {
+ALCHEMY_INLINE void SessionTransaction::rollback() {
   if (!session_) return;
   Session* s = std::exchange(session_, nullptr);
   if (nested_) {
@@ -224,7 +227,7 @@ inline void SessionTransaction::rollback() {
   }
 }
 
-inline SessionTransaction::~SessionTransaction() {
+ALCHEMY_INLINE SessionTransaction::~SessionTransaction() {
   try {
     rollback();
   } catch (...) {
@@ -235,7 +238,7 @@ inline SessionTransaction::~SessionTransaction() {
 
 // --- model_changes() ---------------------------------------------------------------------
 
-inline std::vector<ModelChange> Session::model_changes() const {
+ALCHEMY_INLINE std::vector<ModelChange> Session::model_changes() const {
   std::vector<ModelChange> out;
   std::unordered_map<const orm::InstanceState*, std::size_t> at;
   const auto put = [&](const StatePtr& st, ModelChange::Kind kind) {
@@ -259,6 +262,7 @@ inline std::vector<ModelChange> Session::model_changes() const {
   return out;
 }
 
+#endif  // ALCHEMY_IMPL
 }  // namespace alchemy
 
 #endif  // ALCHEMY_ORM_DETAIL_TRANSACTION_HPP_

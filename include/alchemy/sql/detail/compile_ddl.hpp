@@ -6,9 +6,12 @@
 #ifndef ALCHEMY_SQL_DETAIL_COMPILE_DDL_HPP_
 #define ALCHEMY_SQL_DETAIL_COMPILE_DDL_HPP_
 
+#include "alchemy/config.hpp"
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 namespace alchemy::sql {
 
-inline std::string Compiler::type_ddl(const Column& c) const {
+ALCHEMY_INLINE std::string Compiler::type_ddl(const Column& c) const {
   switch (c.type.kind) {
     case TypeKind::small_integer: return "SMALLINT";
     case TypeKind::integer: return "INTEGER";
@@ -26,14 +29,14 @@ inline std::string Compiler::type_ddl(const Column& c) const {
   return "TEXT";
 }
 
-inline std::string Compiler::column_ddl(const Column& c) const {
+ALCHEMY_INLINE std::string Compiler::column_ddl(const Column& c) const {
   std::string out = quote(c.name) + " " + type_ddl(c);
   if (c.server_default) out += " DEFAULT " + *c.server_default;
   if (!c.nullable) out += " NOT NULL";
   return out;
 }
 
-inline std::string Compiler::create_table(const Table& t) const {
+ALCHEMY_INLINE std::string Compiler::create_table(const Table& t) const {
   std::string out = "CREATE TABLE " + quote(t.name()) + " (\n";
   std::vector<std::string> lines;
   for (const auto& c : t.columns()) lines.push_back(column_ddl(*c));
@@ -63,7 +66,7 @@ inline std::string Compiler::create_table(const Table& t) const {
   return out;
 }
 
-inline std::vector<std::string> Compiler::create_indexes(const Table& t) const {
+ALCHEMY_INLINE std::vector<std::string> Compiler::create_indexes(const Table& t) const {
   std::vector<std::string> out;
   for (const auto& c : t.columns()) {
     if (!c->index) continue;
@@ -74,8 +77,9 @@ inline std::vector<std::string> Compiler::create_indexes(const Table& t) const {
   return out;
 }
 
-inline std::string Compiler::drop_table(const Table& t) const { return "DROP TABLE " + quote(t.name()); }
+ALCHEMY_INLINE std::string Compiler::drop_table(const Table& t) const { return "DROP TABLE " + quote(t.name()); }
 
 }  // namespace alchemy::sql
+#endif  // ALCHEMY_IMPL
 
 #endif  // ALCHEMY_SQL_DETAIL_COMPILE_DDL_HPP_

@@ -5,9 +5,12 @@
 #ifndef ALCHEMY_SQL_DETAIL_COMPILE_DML_HPP_
 #define ALCHEMY_SQL_DETAIL_COMPILE_DML_HPP_
 
+#include "alchemy/config.hpp"
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 namespace alchemy::sql {
 
-inline std::string Compiler::insert(const Table& t, ColumnList cols, ColumnList returning,
+ALCHEMY_INLINE std::string Compiler::insert(const Table& t, ColumnList cols, ColumnList returning,
                                     std::size_t rows) const {
   std::string out = "INSERT INTO " + quote(t.name());
   if (cols.empty()) {
@@ -39,7 +42,7 @@ inline std::string Compiler::insert(const Table& t, ColumnList cols, ColumnList 
   return out;
 }
 
-inline std::string Compiler::upsert(const Table& t, ColumnList cols, ColumnList conflict,
+ALCHEMY_INLINE std::string Compiler::upsert(const Table& t, ColumnList cols, ColumnList conflict,
                                     ColumnList update, std::size_t rows) const {
   if (cols.empty()) throw CompileError("an upsert needs at least one column to insert");
   std::string out = insert(t, cols, {}, rows);
@@ -47,7 +50,7 @@ inline std::string Compiler::upsert(const Table& t, ColumnList cols, ColumnList 
   return out;
 }
 
-inline void Compiler::on_conflict(std::string& out, ColumnList /*cols*/, ColumnList conflict,
+ALCHEMY_INLINE void Compiler::on_conflict(std::string& out, ColumnList /*cols*/, ColumnList conflict,
                                   ColumnList update) const {
   if (conflict.empty() && !update.empty())
     throw CompileError("ON CONFLICT DO UPDATE needs the conflict columns (a unique key)");
@@ -74,7 +77,7 @@ inline void Compiler::on_conflict(std::string& out, ColumnList /*cols*/, ColumnL
   }
 }
 
-inline std::string Compiler::update(const Table& t, ColumnList set_cols, ColumnList key_cols) const {
+ALCHEMY_INLINE std::string Compiler::update(const Table& t, ColumnList set_cols, ColumnList key_cols) const {
   std::string out = "UPDATE " + quote(t.name()) + " SET ";
   std::size_t n = 0;
   for (std::size_t i = 0; i < set_cols.size(); ++i) {
@@ -93,7 +96,7 @@ inline std::string Compiler::update(const Table& t, ColumnList set_cols, ColumnL
   return out;
 }
 
-inline std::string Compiler::delete_(const Table& t, ColumnList key_cols) const {
+ALCHEMY_INLINE std::string Compiler::delete_(const Table& t, ColumnList key_cols) const {
   std::string out = "DELETE FROM " + quote(t.name()) + " WHERE ";
   for (std::size_t i = 0; i < key_cols.size(); ++i) {
     if (i) out += " AND ";
@@ -104,7 +107,7 @@ inline std::string Compiler::delete_(const Table& t, ColumnList key_cols) const 
   return out;
 }
 
-inline std::string Compiler::delete_many(const Table& t, const Column& key, std::size_t rows) const {
+ALCHEMY_INLINE std::string Compiler::delete_many(const Table& t, const Column& key, std::size_t rows) const {
   std::string out = "DELETE FROM " + quote(t.name()) + " WHERE " + qualified(key) + " IN (";
   for (std::size_t i = 0; i < rows; ++i) {
     if (i) out += ", ";
@@ -114,7 +117,7 @@ inline std::string Compiler::delete_many(const Table& t, const Column& key, std:
   return out;
 }
 
-inline Compiled Compiler::update_where(const Table& t,
+ALCHEMY_INLINE Compiled Compiler::update_where(const Table& t,
                                        const std::vector<std::pair<const Column*, Value>>& sets,
                                        const std::vector<ExprPtr>& where) const {
   if (sets.empty()) throw ArgumentError("update() needs at least one column to set");
@@ -133,7 +136,7 @@ inline Compiled Compiler::update_where(const Table& t,
   return Compiled{std::move(s.sql), std::move(s.params)};
 }
 
-inline Compiled Compiler::delete_where(const Table& t, const std::vector<ExprPtr>& where) const {
+ALCHEMY_INLINE Compiled Compiler::delete_where(const Table& t, const std::vector<ExprPtr>& where) const {
   CompileState s;
   s.sql = "DELETE FROM " + quote(t.name());
   if (!where.empty()) {
@@ -144,5 +147,6 @@ inline Compiled Compiler::delete_where(const Table& t, const std::vector<ExprPtr
 }
 
 }  // namespace alchemy::sql
+#endif  // ALCHEMY_IMPL
 
 #endif  // ALCHEMY_SQL_DETAIL_COMPILE_DML_HPP_

@@ -5,15 +5,18 @@
 #ifndef ALCHEMY_SQL_DETAIL_COMPILE_SELECT_HPP_
 #define ALCHEMY_SQL_DETAIL_COMPILE_SELECT_HPP_
 
+#include "alchemy/config.hpp"
+
 #include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 namespace alchemy::sql {
 
-inline void Compiler::select_into(CompileState& s, const Select& stmt) const {
+ALCHEMY_INLINE void Compiler::select_into(CompileState& s, const Select& stmt) const {
   if (!stmt.table) throw CompileError("SELECT without a table");
   if (!stmt.unions.empty()) {
     // Members are plain SELECTs (SQLite allows no parentheses, ORDER BY or LIMIT in them); the
@@ -117,7 +120,7 @@ inline void Compiler::select_into(CompileState& s, const Select& stmt) const {
   if (stmt.limit || stmt.offset) limit_offset(s, stmt);
 }
 
-inline Compiled Compiler::select(const Select& stmt, SelectForm form, std::vector<const Value*>* sources) const {
+ALCHEMY_INLINE Compiled Compiler::select(const Select& stmt, SelectForm form, std::vector<const Value*>* sources) const {
   CompileState s;
   s.sources = sources;
   s.sql.reserve(160);
@@ -139,5 +142,6 @@ inline Compiled Compiler::select(const Select& stmt, SelectForm form, std::vecto
 }
 
 }  // namespace alchemy::sql
+#endif  // ALCHEMY_IMPL
 
 #endif  // ALCHEMY_SQL_DETAIL_COMPILE_SELECT_HPP_

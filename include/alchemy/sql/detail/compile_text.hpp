@@ -5,14 +5,17 @@
 #ifndef ALCHEMY_SQL_DETAIL_COMPILE_TEXT_HPP_
 #define ALCHEMY_SQL_DETAIL_COMPILE_TEXT_HPP_
 
+#include "alchemy/config.hpp"
+
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 namespace alchemy::sql {
 
-inline Compiled Compiler::text(std::string_view sql,
+ALCHEMY_INLINE Compiled Compiler::text(std::string_view sql,
                                std::span<const std::pair<std::string, Value>> params) const {
   const auto word = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -92,5 +95,6 @@ inline Compiled Compiler::text(std::string_view sql,
 }
 
 }  // namespace alchemy::sql
+#endif  // ALCHEMY_IMPL
 
 #endif  // ALCHEMY_SQL_DETAIL_COMPILE_TEXT_HPP_
