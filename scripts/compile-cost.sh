@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # scripts/compile-cost.sh — what alchemy costs a user's build (docs/performance.md).
 #
-# Usage: scripts/compile-cost.sh [compiler]      (default g++; e.g. clang++-14)
+# Usage: scripts/compile-cost.sh [compiler] [modes]
+#   compiler  default g++; e.g. clang++-14
+#   modes     "header-only separate" (the default), or one of them: alchemy as shipped, and with
+#             ALCHEMY_SEPARATE_COMPILATION, where the library's plain code is compiled once, in
+#             the unit of <alchemy/src.hpp> (measured too, as library_once), not in each unit
 #
 # Compiles, one at a time, at -O2 with the compiler given, and prints wall time and peak memory
 # (GNU time) of:
@@ -13,25 +17,20 @@
 # Nothing is linked. Run it on an idle machine: other processes inflate the wall times.
 set -euo pipefail
 cxx="${1:-g++}"
+modes="${2:-header-only separate}"
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mktemp -d /tmp/alchemy-compile-cost.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-flags=(-std=c++20 -O2 -I"$src/include" -DALCHEMY_WITH_SQLITE=1 -DBENCH_BACKEND=\"sqlite\")
+base_flags=(-std=c++20 -O2 -I"$src/include" -DALCHEMY_WITH_SQLITE=1 -DBENCH_BACKEND=\"sqlite\")
 
-# measure NAME FILE: prints "compile NAME wall_s=.. peak_mb=.." and sets wall, mb.
+# measure NAME FILE: prints "compile NAME mode=.. wall_s=.. peak_mb=.." and sets wall, mb.
 measure() {
   local out
   out="$( { /usr/bin/time -f '%e %M' "$cxx" "${flags[@]}" -c "$2" -o "$work/out.o" 2>&1 >/dev/null; } | tail -1)"
   wall="${out% *}"
   mb=$(( ${out#* } / 1024 ))
-  echo "compile $1 compiler=$cxx wall_s=$wall peak_mb=$mb"
+  echo "compile $1 mode=$mode compiler=$cxx wall_s=$wall peak_mb=$mb"
 }
-
-measure raw_half "$src/bench/sqlite_raw.cpp"; raw_wall=$wall raw_mb=$mb
-measure alchemy_half "$src/bench/alchemy_half.cpp"; al_wall=$wall al_mb=$mb
-awk -v a="$al_wall" -v r="$raw_wall" -v am="$al_mb" -v rm="$raw_mb" \
-  'BEGIN { printf "compile ratio alchemy/raw wall=%.2f memory=%.2f\n", a / r, am / rm }'
-measure tutorial "$src/examples/tutorial.cpp"
 
 gen() {  # gen M FILE: M models of 15 columns, each used once
   local m="$1" f="$2" i c
@@ -62,7 +61,20 @@ gen() {  # gen M FILE: M models of 15 columns, each used once
     echo '}'
   } >"$f"
 }
-for m in 5 10 20; do
-  gen "$m" "$work/schema_$m.cpp"
-  measure "schema_${m}x15" "$work/schema_$m.cpp"
+for mode in $modes; do
+  flags=("${base_flags[@]}")
+  if [ "$mode" = separate ]; then
+    flags+=(-DALCHEMY_SEPARATE_COMPILATION)
+    echo '#include <alchemy/src.hpp>' >"$work/src.cpp"
+    measure library_once "$work/src.cpp"
+  fi
+  measure raw_half "$src/bench/sqlite_raw.cpp"; raw_wall=$wall raw_mb=$mb
+  measure alchemy_half "$src/bench/alchemy_half.cpp"; al_wall=$wall al_mb=$mb
+  awk -v mode="$mode" -v a="$al_wall" -v r="$raw_wall" -v am="$al_mb" -v rm="$raw_mb" \
+    'BEGIN { printf "compile ratio alchemy/raw mode=%s wall=%.2f memory=%.2f\n", mode, a / r, am / rm }'
+  measure tutorial "$src/examples/tutorial.cpp"
+  for m in 5 10 20; do
+    gen "$m" "$work/schema_$m.cpp"
+    measure "schema_${m}x15" "$work/schema_$m.cpp"
+  done
 done
