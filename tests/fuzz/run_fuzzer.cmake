@@ -11,7 +11,7 @@ endforeach()
 if(NOT DEFINED RUNS)
   set(RUNS 100000000)
 endif()
-# With RUNS set, start from the seed corpus alone, so every run tries the same inputs.
+# With RUNS set, start from the seed corpus alone, so every run starts from the same inputs.
 if(RUNS LESS 100000000)
   file(REMOVE_RECURSE ${WORK}/corpus)
 endif()
