@@ -24,6 +24,8 @@
 #include <string>
 #include <utility>
 
+#include "alchemy/config.hpp"
+
 namespace alchemy {
 
 /// Base of every exception alchemy throws.
@@ -135,8 +137,7 @@ struct DatabaseErrorInfo {
 /// may help.
 class DatabaseError : public Error {
  public:
-  explicit DatabaseError(DatabaseErrorInfo info)
-      : Error(render(info)), info_(std::move(info)) {}
+  explicit DatabaseError(DatabaseErrorInfo info);
 
   const std::string& statement() const noexcept { return info_.statement; }
   const std::string& sqlstate() const noexcept { return info_.sqlstate; }
@@ -149,15 +150,21 @@ class DatabaseError : public Error {
   virtual bool retryable() const noexcept { return false; }
 
  private:
-  static std::string render(const DatabaseErrorInfo& i) {
-    std::string s = "(" + i.driver + ") " + i.message;
-    if (!i.sqlstate.empty()) s += " [SQLSTATE " + i.sqlstate + "]";
-    if (i.native_code != 0) s += " [code " + std::to_string(i.native_code) + "]";
-    if (!i.statement.empty()) s += " [SQL: " + i.statement + "]";
-    return s;
-  }
+  static std::string render(const DatabaseErrorInfo& i);
   DatabaseErrorInfo info_;
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE DatabaseError::DatabaseError(DatabaseErrorInfo info) : Error(render(info)), info_(std::move(info)) {}
+
+ALCHEMY_INLINE std::string DatabaseError::render(const DatabaseErrorInfo& i) {
+  std::string s = "(" + i.driver + ") " + i.message;
+  if (!i.sqlstate.empty()) s += " [SQLSTATE " + i.sqlstate + "]";
+  if (i.native_code != 0) s += " [code " + std::to_string(i.native_code) + "]";
+  if (!i.statement.empty()) s += " [SQL: " + i.statement + "]";
+  return s;
+}
+#endif  // ALCHEMY_IMPL
 
 /// Connection refused or lost, disk full, database locked, read-only file.
 class OperationalError : public DatabaseError {

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/engine/log.hpp"
 #include "alchemy/engine/pool.hpp"
 
@@ -50,33 +51,12 @@ class Connection {
   bool in_transaction() const noexcept { return in_tx_; }
   bool echo() const noexcept { return logger_ && logger_->enabled(); }
 
-  void begin() {
-    if (echo()) logger_->line("BEGIN (implicit)");
-    guard([&] { raw().begin(); });
-    in_tx_ = true;
-  }
-  void commit() {
-    if (echo()) logger_->line("COMMIT");
-    guard([&] { raw().commit(); });
-    in_tx_ = false;
-  }
-  void rollback() {
-    in_tx_ = false;
-    if (echo()) logger_->line("ROLLBACK");
-    guard([&] { raw().rollback(); });
-  }
+  void begin();
+  void commit();
+  void rollback();
 
   /// A prepared statement for `sql`, cached on the connection.
-  dialect::Statement& prepare(const std::string& sql) {
-    try {
-      return guard([&]() -> dialect::Statement& { return raw().prepare(sql); });
-    } catch (...) {
-      // A statement the server refuses at prepare time never reaches run(), which logs: echo
-      // it here, as SQLAlchemy logs every statement it sends (no parameters were bound yet).
-      if (echo()) logger_->line(sql);
-      throw;
-    }
-  }
+  dialect::Statement& prepare(const std::string& sql);
 
   /// Binds `params` in order and executes `st`. Rows, if any, are read from `st`.
   void run(dialect::Statement& st, std::span<const sql::ValueRef> params) {
@@ -93,28 +73,12 @@ class Connection {
   /// driver can (dialect::Connection::execute_batch) and returns the rows affected in all; with
   /// `keys`, one generated key per row is appended. Echo logs every row, as run() would.
   std::int64_t run_batch(const std::string& sql, std::size_t width,
-                         std::span<const sql::ValueRef> params, std::vector<std::int64_t>* keys) {
-    // Echo: each row as the driver runs it (or sends it, in PostgreSQL's pipeline).
-    std::function<void(std::size_t)> log;
-    if (echo() && width != 0)
-      log = [&](std::size_t row) { logger_->statement(sql, params.subspan(row * width, width)); };
-    const auto start = recording() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    const auto n = guard([&] { return raw().execute_batch(sql, width, params, keys, log); });
-    if (recording()) record(sql, params, width ? params.size() / width : 1, start);
-    return n;
-  }
+                         std::span<const sql::ValueRef> params, std::vector<std::int64_t>* keys);
 
   /// Runs SQL without parameters or results (DDL).
-  void execute(std::string_view sql) {
-    if (echo()) logger_->statement(sql, {});
-    const auto start = recording() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    guard([&] { raw().execute(sql); });
-    if (recording()) record(sql, {}, 1, start);
-  }
+  void execute(std::string_view sql);
 
-  bool has_table(std::string_view name) {
-    return guard([&] { return raw().has_table(name); });
-  }
+  bool has_table(std::string_view name);
 
   /// The driver's connection, for what the engine does not wrap.
   dialect::Connection& raw() {
@@ -128,18 +92,7 @@ class Connection {
   }
 
   /// Rolls back what is open and returns the connection to the pool.
-  void close() noexcept {
-    if (!entry_) return;
-    if (in_tx_ && !entry_->invalidated && !entry_->connection->is_broken()) {
-      try {
-        rollback();
-      } catch (...) {
-        entry_->invalidated = true;
-      }
-    }
-    in_tx_ = false;
-    pool_->checkin(std::move(entry_));
-  }
+  void close() noexcept;
 
  private:
   bool recording() const noexcept { return logger_ && logger_->recorder(); }
@@ -167,6 +120,73 @@ class Connection {
   const Logger* logger_;
   bool in_tx_ = false;
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void Connection::begin() {
+  if (echo()) logger_->line("BEGIN (implicit)");
+  guard([&] { raw().begin(); });
+  in_tx_ = true;
+}
+
+ALCHEMY_INLINE void Connection::commit() {
+  if (echo()) logger_->line("COMMIT");
+  guard([&] { raw().commit(); });
+  in_tx_ = false;
+}
+
+ALCHEMY_INLINE void Connection::rollback() {
+  in_tx_ = false;
+  if (echo()) logger_->line("ROLLBACK");
+  guard([&] { raw().rollback(); });
+}
+
+ALCHEMY_INLINE dialect::Statement& Connection::prepare(const std::string& sql) {
+  try {
+    return guard([&]() -> dialect::Statement& { return raw().prepare(sql); });
+  } catch (...) {
+    // A statement the server refuses at prepare time never reaches run(), which logs: echo
+    // it here, as SQLAlchemy logs every statement it sends (no parameters were bound yet).
+    if (echo()) logger_->line(sql);
+    throw;
+  }
+}
+
+ALCHEMY_INLINE std::int64_t Connection::run_batch(const std::string& sql, std::size_t width,
+                                                 std::span<const sql::ValueRef> params, std::vector<std::int64_t>* keys) {
+  // Echo: each row as the driver runs it (or sends it, in PostgreSQL's pipeline).
+  std::function<void(std::size_t)> log;
+  if (echo() && width != 0)
+    log = [&](std::size_t row) { logger_->statement(sql, params.subspan(row * width, width)); };
+  const auto start = recording() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  const auto n = guard([&] { return raw().execute_batch(sql, width, params, keys, log); });
+  if (recording()) record(sql, params, width ? params.size() / width : 1, start);
+  return n;
+}
+
+ALCHEMY_INLINE void Connection::execute(std::string_view sql) {
+  if (echo()) logger_->statement(sql, {});
+  const auto start = recording() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  guard([&] { raw().execute(sql); });
+  if (recording()) record(sql, {}, 1, start);
+}
+
+ALCHEMY_INLINE bool Connection::has_table(std::string_view name) {
+  return guard([&] { return raw().has_table(name); });
+}
+
+ALCHEMY_INLINE void Connection::close() noexcept {
+  if (!entry_) return;
+  if (in_tx_ && !entry_->invalidated && !entry_->connection->is_broken()) {
+    try {
+      rollback();
+    } catch (...) {
+      entry_->invalidated = true;
+    }
+  }
+  in_tx_ = false;
+  pool_->checkin(std::move(entry_));
+}
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy::engine
 

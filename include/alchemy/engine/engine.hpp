@@ -15,6 +15,7 @@
 #include <ostream>
 #include <string>
 
+#include "alchemy/config.hpp"
 #include "alchemy/dialect/dialect.hpp"
 #include "alchemy/dialect/registry.hpp"
 #include "alchemy/engine/connection.hpp"
@@ -54,31 +55,37 @@ class Engine {
   void dispose() noexcept { pool_.dispose(); }
 
   /// "Engine(postgresql://app:***@db/app)", as SQLAlchemy's repr.
-  std::string repr() const { return "Engine(" + url_.render() + ")"; }
+  std::string repr() const;
   friend std::ostream& operator<<(std::ostream& os, const Engine& e) { return os << e.repr(); }
 
  private:
-  static const dialect::Driver* find(const Url& url) {
-    if (const auto* d = dialect::find_driver(url.drivername)) return d;
-    if (url.driver().empty() || url.dialect() == "sqlite") {
-      if (const auto* d = dialect::find_driver(url.dialect())) return d;
-    }
-    const auto name = std::string(url.dialect());
-    const bool known = name == "sqlite" || name == "postgresql" || name == "mysql" || name == "mariadb";
-    if (known)
-      throw UrlError("no driver for '" + url.drivername + "' in URL '" + url.render() +
-                     "': link alchemy::" + (name == "mariadb" ? std::string("mysql") : name) +
-                     " and include <alchemy/dialect/" + (name == "mariadb" ? std::string("mysql") : name) +
-                     "/driver.hpp> (or alchemy/alchemy.hpp)");
-    throw UrlError("unknown database '" + url.drivername + "' in URL '" + url.render() +
-                   "': alchemy knows sqlite, postgresql and mysql");
-  }
+  static const dialect::Driver* find(const Url& url);
 
   Url url_;
   const dialect::Driver* driver_;
   engine::Logger logger_;
   engine::Pool pool_;
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE const dialect::Driver* Engine::find(const Url& url) {
+  if (const auto* d = dialect::find_driver(url.drivername)) return d;
+  if (url.driver().empty() || url.dialect() == "sqlite") {
+    if (const auto* d = dialect::find_driver(url.dialect())) return d;
+  }
+  const auto name = std::string(url.dialect());
+  const bool known = name == "sqlite" || name == "postgresql" || name == "mysql" || name == "mariadb";
+  if (known)
+    throw UrlError("no driver for '" + url.drivername + "' in URL '" + url.render() +
+                   "': link alchemy::" + (name == "mariadb" ? std::string("mysql") : name) +
+                   " and include <alchemy/dialect/" + (name == "mariadb" ? std::string("mysql") : name) +
+                   "/driver.hpp> (or alchemy/alchemy.hpp)");
+  throw UrlError("unknown database '" + url.drivername + "' in URL '" + url.render() +
+                 "': alchemy knows sqlite, postgresql and mysql");
+}
+
+ALCHEMY_INLINE std::string Engine::repr() const { return "Engine(" + url_.render() + ")"; }
+#endif  // ALCHEMY_IMPL
 
 /// Parses `url` and makes an Engine for it.
 inline std::shared_ptr<Engine> create_engine(std::string_view url, EngineOptions options = {}) {

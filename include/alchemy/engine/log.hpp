@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "alchemy/config.hpp"
 #include "alchemy/engine/options.hpp"
 #include "alchemy/engine/record.hpp"
 #include "alchemy/sql/detail/datetime.hpp"
@@ -37,57 +38,12 @@ class Logger {
   QueryRecorder* recorder() const noexcept { return recorder_.get(); }
   void set_recorder(std::shared_ptr<QueryRecorder> recorder) noexcept { recorder_ = std::move(recorder); }
 
-  void line(std::string_view text) const {
-    if (sink_) {
-      sink_(text);
-    } else {
-      std::string s = fmt::format("[alchemy.engine] {}\n", text);
-      std::fwrite(s.data(), 1, s.size(), stderr);
-    }
-  }
+  void line(std::string_view text) const;
 
-  void statement(std::string_view sql, std::span<const sql::ValueRef> params) const {
-    line(sql);
-    if (hide_parameters_) {
-      line("[SQL parameters hidden due to hide_parameters=True]");
-      return;
-    }
-    std::string p = "[parameters: (";
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      if (i) p += ", ";
-      append(p, params[i]);
-    }
-    if (params.size() == 1) p += ',';
-    p += ")]";
-    line(p);
-  }
+  void statement(std::string_view sql, std::span<const sql::ValueRef> params) const;
 
   /// A parameter as Python would print it, for familiarity: 'text', 1, None, b'...'.
-  static void append(std::string& out, sql::ValueRef v) {
-    switch (v.kind()) {
-      case sql::ValueKind::null: out += "None"; break;
-      case sql::ValueKind::integer: out += std::to_string(v.as_integer()); break;
-      case sql::ValueKind::real: out += fmt::format("{}", v.as_real()); break;
-      case sql::ValueKind::boolean: out += v.as_boolean() ? "True" : "False"; break;
-      case sql::ValueKind::text: {
-        const auto t = v.as_text();
-        out += '\'';
-        if (t.size() > 100) {
-          out.append(t.substr(0, 100));
-          out += fmt::format("... ({} characters truncated) ...", t.size() - 100);
-        } else {
-          out.append(t);
-        }
-        out += '\'';
-        break;
-      }
-      case sql::ValueKind::blob: out += fmt::format("<{} bytes>", v.as_blob().size()); break;
-      case sql::ValueKind::date: out += "'" + sql::detail::format_date(v.as_date()) + "'"; break;
-      case sql::ValueKind::datetime:
-        out += "'" + sql::detail::format_datetime(v.as_datetime()) + "'";
-        break;
-    }
-  }
+  static void append(std::string& out, sql::ValueRef v);
 
  private:
   bool enabled_;
@@ -95,6 +51,59 @@ class Logger {
   LogSink sink_;
   std::shared_ptr<QueryRecorder> recorder_;
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void Logger::line(std::string_view text) const {
+  if (sink_) {
+    sink_(text);
+  } else {
+    std::string s = fmt::format("[alchemy.engine] {}\n", text);
+    std::fwrite(s.data(), 1, s.size(), stderr);
+  }
+}
+
+ALCHEMY_INLINE void Logger::statement(std::string_view sql, std::span<const sql::ValueRef> params) const {
+  line(sql);
+  if (hide_parameters_) {
+    line("[SQL parameters hidden due to hide_parameters=True]");
+    return;
+  }
+  std::string p = "[parameters: (";
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (i) p += ", ";
+    append(p, params[i]);
+  }
+  if (params.size() == 1) p += ',';
+  p += ")]";
+  line(p);
+}
+
+ALCHEMY_INLINE void Logger::append(std::string& out, sql::ValueRef v) {
+  switch (v.kind()) {
+    case sql::ValueKind::null: out += "None"; break;
+    case sql::ValueKind::integer: out += std::to_string(v.as_integer()); break;
+    case sql::ValueKind::real: out += fmt::format("{}", v.as_real()); break;
+    case sql::ValueKind::boolean: out += v.as_boolean() ? "True" : "False"; break;
+    case sql::ValueKind::text: {
+      const auto t = v.as_text();
+      out += '\'';
+      if (t.size() > 100) {
+        out.append(t.substr(0, 100));
+        out += fmt::format("... ({} characters truncated) ...", t.size() - 100);
+      } else {
+        out.append(t);
+      }
+      out += '\'';
+      break;
+    }
+    case sql::ValueKind::blob: out += fmt::format("<{} bytes>", v.as_blob().size()); break;
+    case sql::ValueKind::date: out += "'" + sql::detail::format_date(v.as_date()) + "'"; break;
+    case sql::ValueKind::datetime:
+      out += "'" + sql::detail::format_datetime(v.as_datetime()) + "'";
+      break;
+  }
+}
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy::engine
 

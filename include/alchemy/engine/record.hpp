@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/sql/value.hpp"
 
 namespace alchemy {
@@ -101,45 +102,58 @@ class QueryRecorder {
  public:
   void record(std::string_view sql, std::span<const sql::ValueRef> params, std::size_t executions,
               bool hide_parameters, std::chrono::steady_clock::time_point start,
-              std::chrono::steady_clock::time_point end) {
-    RecordedQuery q;
-    q.statement = std::string(sql);
-    q.parameters_hidden = hide_parameters;
-    if (!hide_parameters) {
-      q.parameters.reserve(params.size());
-      for (const auto& p : params) q.parameters.emplace_back(p);
-    }
-    q.executions = executions;
-    q.start_time = start;
-    q.end_time = end;
-    if (const auto* where = detail::current_call_site())
-      q.location = std::string(where->file_name()) + ":" + std::to_string(where->line()) + " (" +
-                   where->function_name() + ")";
-    std::lock_guard lock(mutex_);
-    by_thread_[std::this_thread::get_id()].push_back(std::move(q));
-  }
+              std::chrono::steady_clock::time_point end);
 
   /// The calling thread's statements, oldest first.
-  std::vector<RecordedQuery> get() const {
-    std::lock_guard lock(mutex_);
-    auto it = by_thread_.find(std::this_thread::get_id());
-    return it == by_thread_.end() ? std::vector<RecordedQuery>{} : it->second;
-  }
+  std::vector<RecordedQuery> get() const;
   /// Forgets the calling thread's statements.
-  void clear() {
-    std::lock_guard lock(mutex_);
-    by_thread_.erase(std::this_thread::get_id());
-  }
+  void clear();
   /// Forgets every thread's statements.
-  void clear_all() {
-    std::lock_guard lock(mutex_);
-    by_thread_.clear();
-  }
+  void clear_all();
 
  private:
   mutable std::mutex mutex_;
   std::unordered_map<std::thread::id, std::vector<RecordedQuery>> by_thread_;
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void QueryRecorder::record(std::string_view sql, std::span<const sql::ValueRef> params,
+                                          std::size_t executions, bool hide_parameters,
+                                          std::chrono::steady_clock::time_point start,
+                                          std::chrono::steady_clock::time_point end) {
+  RecordedQuery q;
+  q.statement = std::string(sql);
+  q.parameters_hidden = hide_parameters;
+  if (!hide_parameters) {
+    q.parameters.reserve(params.size());
+    for (const auto& p : params) q.parameters.emplace_back(p);
+  }
+  q.executions = executions;
+  q.start_time = start;
+  q.end_time = end;
+  if (const auto* where = detail::current_call_site())
+    q.location = std::string(where->file_name()) + ":" + std::to_string(where->line()) + " (" +
+                 where->function_name() + ")";
+  std::lock_guard lock(mutex_);
+  by_thread_[std::this_thread::get_id()].push_back(std::move(q));
+}
+
+ALCHEMY_INLINE std::vector<RecordedQuery> QueryRecorder::get() const {
+  std::lock_guard lock(mutex_);
+  auto it = by_thread_.find(std::this_thread::get_id());
+  return it == by_thread_.end() ? std::vector<RecordedQuery>{} : it->second;
+}
+
+ALCHEMY_INLINE void QueryRecorder::clear() {
+  std::lock_guard lock(mutex_);
+  by_thread_.erase(std::this_thread::get_id());
+}
+
+ALCHEMY_INLINE void QueryRecorder::clear_all() {
+  std::lock_guard lock(mutex_);
+  by_thread_.clear();
+}
+#endif  // ALCHEMY_IMPL
 
 }  // namespace engine
 }  // namespace alchemy

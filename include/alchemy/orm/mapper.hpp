@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/dialect/dialect.hpp"
 #include "alchemy/error.hpp"
 #include "alchemy/orm/detail/hooks.hpp"
@@ -87,82 +88,26 @@ class Mapper {
   const sql::Column* find(std::string_view name) const noexcept { return table_.find(name); }
 
   /// Adds a column with its field access. Called by the column macros at program start.
-  std::size_t add(sql::Column column, std::unique_ptr<FieldAccess> access, bool explicit_autoinc) {
-    if (table_.find(column.name))
-      throw ArgumentError("model " + class_name_ + " declares column '" + column.name + "' twice");
-    if (column.version_id) {
-      if (version_ >= 0)
-        throw ArgumentError("model " + class_name_ + " declares a second version_id column '" +
-                            column.name + "'");
-      if (!sql::is_integer(column.type.kind) || column.primary_key)
-        throw ArgumentError("model " + class_name_ + ": the version_id column '" + column.name +
-                            "' must be an integer column outside the primary key");
-      version_ = static_cast<int>(access_.size());
-    }
-    table_.add_column(std::move(column));
-    access_.push_back(std::move(access));
-    explicit_autoinc_.push_back(explicit_autoinc);
-    resolve_keys();
-    return access_.size() - 1;
-  }
+  std::size_t add(sql::Column column, std::unique_ptr<FieldAccess> access, bool explicit_autoinc);
 
   /// The fixed-shape statements for `dialect`, compiled on first use. After that, a lookup is
   /// a few loads without the lock (it runs once per row the session reads or writes).
   MapperSql& sql_for(const dialect::Dialect& dialect) const {
     for (const auto& f : fast_)
       if (f.dialect.load(std::memory_order_acquire) == &dialect) return *f.sql;
-    std::lock_guard lock(cache_mutex_);
-    auto& slot = cache_[&dialect];
-    if (!slot) slot = compile(dialect);
-    for (auto& f : fast_) {  // publish: sql first, then the dialect that makes it visible
-      if (f.dialect.load(std::memory_order_relaxed) != nullptr) continue;
-      f.sql = slot.get();
-      f.dialect.store(&dialect, std::memory_order_release);
-      break;
-    }
-    return *slot;
+    return compile_for(dialect);
   }
 
   /// UPDATE ... SET <columns in mask> WHERE key, compiled once per mask and dialect.
-  const std::string& update_sql(const dialect::Dialect& dialect, std::uint64_t mask) const {
-    MapperSql& s = sql_for(dialect);
-    std::lock_guard lock(cache_mutex_);
-    auto it = s.update_by_mask.find(mask);
-    if (it != s.update_by_mask.end()) return it->second;
-    std::vector<const sql::Column*> set, key;
-    for (std::size_t i = 0; i < access_.size(); ++i)
-      if (mask & (std::uint64_t{1} << i)) set.push_back(&column(i));
-    for (auto k : key_) key.push_back(&column(k));
-    if (version_ >= 0) key.push_back(&column(std::size_t(version_)));  // ... AND version = old
-    return s.update_by_mask.emplace(mask, dialect.compiler().update(table_, set, key)).first->second;
-  }
+  const std::string& update_sql(const dialect::Dialect& dialect, std::uint64_t mask) const;
 
   /// INSERT of `rows` rows with every column (`with_key`) or all but the generated key, which
   /// then comes back through RETURNING where the dialect has it (one row per VALUES row, in
   /// their order); compiled once per row count and dialect.
-  const std::string& insert_rows_sql(const dialect::Dialect& dialect, bool with_key, std::size_t rows) const {
-    MapperSql& s = sql_for(dialect);
-    std::lock_guard lock(cache_mutex_);
-    auto& out = s.multirow[(std::uint64_t(rows) << 2) | (with_key ? 0u : 1u)];
-    if (out.empty()) {
-      std::vector<const sql::Column*> cols, returning;
-      for (std::size_t i = 0; i < access_.size(); ++i)
-        if (with_key || static_cast<int>(i) != generated_) cols.push_back(&column(i));
-      if (!with_key && generated_ >= 0 && dialect.insert_returning())
-        returning.push_back(&column(std::size_t(generated_)));
-      out = dialect.compiler().insert(table_, cols, returning, rows);
-    }
-    return out;
-  }
+  const std::string& insert_rows_sql(const dialect::Dialect& dialect, bool with_key, std::size_t rows) const;
 
   /// DELETE ... WHERE key IN (rows placeholders), for a single-column key.
-  const std::string& delete_rows_sql(const dialect::Dialect& dialect, std::size_t rows) const {
-    MapperSql& s = sql_for(dialect);
-    std::lock_guard lock(cache_mutex_);
-    auto& out = s.multirow[(std::uint64_t(rows) << 2) | 2u];
-    if (out.empty()) out = dialect.compiler().delete_many(table_, column(key_.at(0)), rows);
-    return out;
-  }
+  const std::string& delete_rows_sql(const dialect::Dialect& dialect, std::size_t rows) const;
 
   // --- Relationships (orm/relationship.hpp) ---------------------------------------------------
   /// Adds a relationship. Called by ALCHEMY_RELATIONSHIP at program start.
@@ -197,45 +142,11 @@ class Mapper {
   MapperHooks hooks;
 
  private:
-  void resolve_keys() {
-    key_.clear();
-    for (std::size_t i = 0; i < access_.size(); ++i)
-      if (table_.columns()[i]->primary_key) key_.push_back(i);
-    generated_ = -1;
-    for (std::size_t i = 0; i < access_.size(); ++i) {
-      sql::Column& c = *table_.columns()[i];
-      // SQLAlchemy's autoincrement="auto": a single integer primary key is generated.
-      const bool candidate = key_.size() == 1 && key_[0] == i && sql::is_integer(c.type.kind);
-      c.autoincrement = candidate && (explicit_autoinc_[i] ? c.autoincrement : true);
-      if (c.autoincrement) generated_ = static_cast<int>(i);
-    }
-  }
+  /// sql_for()'s first use of `dialect`: compiles and publishes under the lock.
+  MapperSql& compile_for(const dialect::Dialect& dialect) const;
+  void resolve_keys();
 
-  std::unique_ptr<MapperSql> compile(const dialect::Dialect& dialect) const {
-    if (key_.empty())
-      throw ArgumentError("model " + class_name_ + " (table '" + table_.name() +
-                          "') has no primary key; mark a column with alchemy::primary_key");
-    const auto& c = dialect.compiler();
-    auto s = std::make_unique<MapperSql>();
-    std::vector<const sql::Column*> all, no_key, key;
-    for (std::size_t i = 0; i < access_.size(); ++i) {
-      all.push_back(&column(i));
-      if (static_cast<int>(i) != generated_) no_key.push_back(&column(i));
-    }
-    for (auto k : key_) key.push_back(&column(k));
-    sql::Select get;
-    get.table = &table_;
-    for (auto k : key_)
-      get.where.push_back(sql::binary(sql::Op::eq, sql::column(column(k)), sql::bind(std::int64_t{0})));
-    s->select_by_key = c.select(get).sql;
-    std::vector<const sql::Column*> returning;
-    if (generated_ >= 0 && dialect.insert_returning()) returning.push_back(&column(std::size_t(generated_)));
-    s->insert_with_key = c.insert(table_, all);
-    s->insert_without_key = c.insert(table_, no_key, returning);
-    if (version_ >= 0) key.push_back(&column(std::size_t(version_)));  // ... AND version = old
-    s->delete_by_key = c.delete_(table_, key);
-    return s;
-  }
+  std::unique_ptr<MapperSql> compile(const dialect::Dialect& dialect) const;
 
   std::string class_name_;
   sql::Table table_;
@@ -254,6 +165,116 @@ class Mapper {
   };
   mutable FastSlot fast_[4];  // a program uses one dialect or a few; more go through cache_
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::size_t Mapper::add(sql::Column column, std::unique_ptr<FieldAccess> access, bool explicit_autoinc) {
+  if (table_.find(column.name))
+    throw ArgumentError("model " + class_name_ + " declares column '" + column.name + "' twice");
+  if (column.version_id) {
+    if (version_ >= 0)
+      throw ArgumentError("model " + class_name_ + " declares a second version_id column '" +
+                          column.name + "'");
+    if (!sql::is_integer(column.type.kind) || column.primary_key)
+      throw ArgumentError("model " + class_name_ + ": the version_id column '" + column.name +
+                          "' must be an integer column outside the primary key");
+    version_ = static_cast<int>(access_.size());
+  }
+  table_.add_column(std::move(column));
+  access_.push_back(std::move(access));
+  explicit_autoinc_.push_back(explicit_autoinc);
+  resolve_keys();
+  return access_.size() - 1;
+}
+
+ALCHEMY_INLINE const std::string& Mapper::update_sql(const dialect::Dialect& dialect, std::uint64_t mask) const {
+  MapperSql& s = sql_for(dialect);
+  std::lock_guard lock(cache_mutex_);
+  auto it = s.update_by_mask.find(mask);
+  if (it != s.update_by_mask.end()) return it->second;
+  std::vector<const sql::Column*> set, key;
+  for (std::size_t i = 0; i < access_.size(); ++i)
+    if (mask & (std::uint64_t{1} << i)) set.push_back(&column(i));
+  for (auto k : key_) key.push_back(&column(k));
+  if (version_ >= 0) key.push_back(&column(std::size_t(version_)));  // ... AND version = old
+  return s.update_by_mask.emplace(mask, dialect.compiler().update(table_, set, key)).first->second;
+}
+
+ALCHEMY_INLINE const std::string& Mapper::insert_rows_sql(const dialect::Dialect& dialect, bool with_key, std::size_t rows) const {
+  MapperSql& s = sql_for(dialect);
+  std::lock_guard lock(cache_mutex_);
+  auto& out = s.multirow[(std::uint64_t(rows) << 2) | (with_key ? 0u : 1u)];
+  if (out.empty()) {
+    std::vector<const sql::Column*> cols, returning;
+    for (std::size_t i = 0; i < access_.size(); ++i)
+      if (with_key || static_cast<int>(i) != generated_) cols.push_back(&column(i));
+    if (!with_key && generated_ >= 0 && dialect.insert_returning())
+      returning.push_back(&column(std::size_t(generated_)));
+    out = dialect.compiler().insert(table_, cols, returning, rows);
+  }
+  return out;
+}
+
+ALCHEMY_INLINE const std::string& Mapper::delete_rows_sql(const dialect::Dialect& dialect, std::size_t rows) const {
+  MapperSql& s = sql_for(dialect);
+  std::lock_guard lock(cache_mutex_);
+  auto& out = s.multirow[(std::uint64_t(rows) << 2) | 2u];
+  if (out.empty()) out = dialect.compiler().delete_many(table_, column(key_.at(0)), rows);
+  return out;
+}
+
+ALCHEMY_INLINE MapperSql& Mapper::compile_for(const dialect::Dialect& dialect) const {
+  std::lock_guard lock(cache_mutex_);
+  auto& slot = cache_[&dialect];
+  if (!slot) slot = compile(dialect);
+  for (auto& f : fast_) {  // publish: sql first, then the dialect that makes it visible
+    if (f.dialect.load(std::memory_order_relaxed) != nullptr) continue;
+    f.sql = slot.get();
+    f.dialect.store(&dialect, std::memory_order_release);
+    break;
+  }
+  return *slot;
+}
+
+ALCHEMY_INLINE void Mapper::resolve_keys() {
+  key_.clear();
+  for (std::size_t i = 0; i < access_.size(); ++i)
+    if (table_.columns()[i]->primary_key) key_.push_back(i);
+  generated_ = -1;
+  for (std::size_t i = 0; i < access_.size(); ++i) {
+    sql::Column& c = *table_.columns()[i];
+    // SQLAlchemy's autoincrement="auto": a single integer primary key is generated.
+    const bool candidate = key_.size() == 1 && key_[0] == i && sql::is_integer(c.type.kind);
+    c.autoincrement = candidate && (explicit_autoinc_[i] ? c.autoincrement : true);
+    if (c.autoincrement) generated_ = static_cast<int>(i);
+  }
+}
+
+ALCHEMY_INLINE std::unique_ptr<MapperSql> Mapper::compile(const dialect::Dialect& dialect) const {
+  if (key_.empty())
+    throw ArgumentError("model " + class_name_ + " (table '" + table_.name() +
+                        "') has no primary key; mark a column with alchemy::primary_key");
+  const auto& c = dialect.compiler();
+  auto s = std::make_unique<MapperSql>();
+  std::vector<const sql::Column*> all, no_key, key;
+  for (std::size_t i = 0; i < access_.size(); ++i) {
+    all.push_back(&column(i));
+    if (static_cast<int>(i) != generated_) no_key.push_back(&column(i));
+  }
+  for (auto k : key_) key.push_back(&column(k));
+  sql::Select get;
+  get.table = &table_;
+  for (auto k : key_)
+    get.where.push_back(sql::binary(sql::Op::eq, sql::column(column(k)), sql::bind(std::int64_t{0})));
+  s->select_by_key = c.select(get).sql;
+  std::vector<const sql::Column*> returning;
+  if (generated_ >= 0 && dialect.insert_returning()) returning.push_back(&column(std::size_t(generated_)));
+  s->insert_with_key = c.insert(table_, all);
+  s->insert_without_key = c.insert(table_, no_key, returning);
+  if (version_ >= 0) key.push_back(&column(std::size_t(version_)));  // ... AND version = old
+  s->delete_by_key = c.delete_(table_, key);
+  return s;
+}
+#endif  // ALCHEMY_IMPL
 
 /// Every mapped model, in the order the program registered them.
 inline std::vector<Mapper*>& all_mappers() {
