@@ -28,6 +28,7 @@
 
 #include <fmt/format.h>
 
+#include "alchemy/config.hpp"
 #include "alchemy/orm/column.hpp"
 #include "alchemy/orm/detail/type_name.hpp"
 #include "alchemy/orm/instance_state.hpp"
@@ -119,7 +120,10 @@ struct Node {
 /// Binds the relationship fields of a new node's object to its state. An object moved in with
 /// related objects already set (Author{...} with posts appended) links them to itself now:
 /// the other side of each back_populates pair refers to the node's object.
-inline void bind_relationships(const std::shared_ptr<InstanceState>& st, bool moved_in) {
+ALCHEMY_INLINE void bind_relationships(const std::shared_ptr<InstanceState>& st, bool moved_in);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void bind_relationships(const std::shared_ptr<InstanceState>& st, bool moved_in) {
   st->self = st;
   for (const auto& r : st->mapper->relationships()) {
     auto& field = r->field(st->object);
@@ -134,6 +138,7 @@ inline void bind_relationships(const std::shared_ptr<InstanceState>& st, bool mo
     }
   }
 }
+#endif  // ALCHEMY_IMPL
 
 /// A new transient object owned by a Node; the shared_ptr aliases the node.
 template <class T>

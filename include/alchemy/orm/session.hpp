@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/engine/engine.hpp"
 #include "alchemy/engine/result.hpp"
 #include "alchemy/orm/detail/identity_map.hpp"
@@ -278,11 +279,7 @@ class Session {
     return st->state == ObjectState::pending || changed_mask(*st) != 0;
   }
 
-  bool in_transaction() const noexcept {
-    for (const auto& [e, c] : connections_)
-      if (c.in_transaction()) return true;
-    return false;
-  }
+  bool in_transaction() const noexcept;
   /// Objects in the identity map.
   std::size_t size() const noexcept { return identity_.size(); }
   /// What a commit() now would write: the objects this transaction's flushes wrote, then those
@@ -290,12 +287,7 @@ class Session {
   std::vector<ModelChange> model_changes() const;
   bool autoflush() const noexcept { return options_.autoflush; }
   /// Calls fn(session) on before_commit, after_commit or after_rollback (orm/events.hpp).
-  event::Listener listen(event::SessionEvent e, std::function<void(Session&)> fn) {
-    auto& list = session_listeners_[static_cast<int>(e)];
-    const auto id = orm::next_hook_id();
-    list.emplace_back(id, std::move(fn));
-    return event::Listener([&list, id] { std::erase_if(list, [id](const auto& l) { return l.first == id; }); });
-  }
+  event::Listener listen(event::SessionEvent e, std::function<void(Session&)> fn);
   void set_autoflush(bool on) noexcept { options_.autoflush = on; }
   Engine& engine() const noexcept { return *engine_; }
 
@@ -327,13 +319,7 @@ class Session {
     watch_.push_back(st);
   }
   /// Drops watched objects that left the session (expunged, deleted, rolled back).
-  void prune_watch() {
-    std::erase_if(watch_, [this](const StatePtr& st) {
-      if (st->session == this && st->state == ObjectState::persistent) return false;
-      st->watched_by = nullptr;
-      return true;
-    });
-  }
+  void prune_watch();
   /// A persistent object as the caller receives it: watched from now on.
   template <class T>
   std::shared_ptr<T> hand_out(const StatePtr& st) {
@@ -359,44 +345,22 @@ class Session {
   }
 
   void check_usable() const {
-    if (pending_rollback_)
-      throw PendingRollbackError(
-          "This Session's transaction has been rolled back due to a previous exception during "
-          "flush. To begin a new transaction with this Session, first issue Session.rollback(). "
-          "Original exception was: " + *pending_rollback_);
+    if (pending_rollback_) throw_pending_rollback();
   }
+  [[noreturn]] void throw_pending_rollback() const;
 
   static void check_key_kind(const orm::Mapper& m, sql::ValueKind got) {
     const auto want = sql::value_kind(m.column(m.key_columns()[0]).type.kind);
-    if (got != want)
-      throw ArgumentError("get(): the primary key of " + m.class_name() + " is " +
-                          std::string(sql::kind_name(want)) + ", got " +
-                          std::string(sql::kind_name(got)));
+    if (got != want) throw_key_kind(m, want, got);
   }
+  [[noreturn]] static void throw_key_kind(const orm::Mapper& m, sql::ValueKind want, sql::ValueKind got);
 
-  Engine& engine_for(const orm::Mapper& m) {
-    if (m.bind_key().empty()) return *engine_;
-    auto it = binds_.find(m.bind_key());
-    if (it == binds_.end())
-      throw InvalidRequestError("model " + m.class_name() + " uses bind key '" + m.bind_key() +
-                                "', which SQLALCHEMY_BINDS does not name");
-    return *it->second;
-  }
+  Engine& engine_for(const orm::Mapper& m);
   const dialect::Dialect& conn_dialect(const orm::Mapper& m) { return engine_for(m).dialect(); }
 
   /// The connection for a model's engine, with a transaction begun (autobegin).
   engine::Connection& connection_for(const orm::Mapper& m) { return connection_for(engine_for(m)); }
-  engine::Connection& connection_for(Engine& e) {
-    auto it = connections_.find(&e);
-    if (it == connections_.end()) it = connections_.emplace(&e, e.connect()).first;
-    if (!it->second.in_transaction()) {
-      it->second.begin();
-      // A connection that joins inside savepoints gets them too, so that every connection
-      // rolls back to (or releases) the same points.
-      for (const auto& sp : savepoints_) it->second.execute(e.dialect().compiler().savepoint(sp.name));
-    }
-    return it->second;
-  }
+  engine::Connection& connection_for(Engine& e);
 
   /// Runs the autoflush a query needs.
   void autoflush_for_query() {
@@ -414,34 +378,9 @@ class Session {
   }
 
   /// The identity key of the object whose columns start at result column `offset`.
-  static sql::Value key_of_row(const orm::Mapper& m, dialect::Statement& row, int offset = 0) {
-    const auto& keys = m.key_columns();
-    if (keys.size() == 1) return sql::Value(row.column(offset + int(keys[0]), m.column(keys[0]).type.kind));
-    std::string packed;  // several key columns: one text value, each part length-prefixed
-    for (auto k : keys) {
-      const auto v = sql::Value(row.column(offset + int(k), m.column(k).type.kind));
-      const auto ref = v.ref();
-      std::string part = v.kind() == sql::ValueKind::integer ? std::to_string(v.as_integer())
-                         : v.kind() == sql::ValueKind::text  ? std::string(ref.as_text())
-                                                             : std::string("?");
-      packed += std::to_string(part.size()) + ":" + part + ";";
-    }
-    return packed;
-  }
+  static sql::Value key_of_row(const orm::Mapper& m, dialect::Statement& row, int offset = 0);
 
-  static sql::Value key_of_object(const orm::Mapper& m, const void* obj) {
-    const auto& keys = m.key_columns();
-    if (keys.size() == 1) return m.access(keys[0]).get(obj);
-    std::string packed;
-    for (auto k : keys) {
-      const auto v = m.access(k).get(obj);
-      std::string part = v.kind() == sql::ValueKind::integer ? std::to_string(v.as_integer())
-                         : v.kind() == sql::ValueKind::text  ? v.as_text()
-                                                             : std::string("?");
-      packed += std::to_string(part.size()) + ":" + part + ";";
-    }
-    return packed;
-  }
+  static sql::Value key_of_object(const orm::Mapper& m, const void* obj);
 
   /// The object for the current row: the one in the identity map (its unflushed changes kept,
   /// as SQLAlchemy does), or a new persistent one read from the row. T's columns start at
@@ -480,22 +419,7 @@ class Session {
     return hand_out<T>(std::move(st));
   }
 
-  void expunge_state(const StatePtr& st) {
-    if (st->state == ObjectState::pending) {
-      new_.erase(std::remove(new_.begin(), new_.end(), st), new_.end());
-      st->state = ObjectState::transient;
-    } else {
-      identity_.erase(st->key);
-      if (st->delete_pending) deleted_.erase(std::remove(deleted_.begin(), deleted_.end(), st), deleted_.end());
-      st->delete_pending = false;
-      st->state = ObjectState::detached;
-    }
-    if (st->watched_by == this) {
-      st->watched_by = nullptr;
-      watch_.erase(std::remove(watch_.begin(), watch_.end(), st), watch_.end());
-    }
-    st->session = nullptr;
-  }
+  void expunge_state(const StatePtr& st);
 
   /// Releases every connection, rolling back what is open.
   void release_connections(bool commit);
@@ -540,25 +464,9 @@ class Session {
   void restore_to(Savepoint& sp);
   /// An object INSERTed by a transaction (or savepoint) that rolled back: out of the identity
   /// map, transient again, its generated key back to 0.
-  void forget_insert(const StatePtr& st) {
-    identity_.erase(st->key);
-    if (st->key_generated)
-      st->mapper->access(std::size_t(st->mapper->generated_key())).set(st->object, std::int64_t{0});
-    st->state = ObjectState::transient;
-    st->session = nullptr;
-    st->has_snapshot = false;
-    st->new_in_transaction = st->key_generated = false;
-  }
+  void forget_insert(const StatePtr& st);
   /// Pending objects become transient, marks for deletion are dropped: the unflushed work goes.
-  void discard_unflushed() noexcept {
-    for (const auto& st : new_) {
-      st->state = ObjectState::transient;
-      st->session = nullptr;
-    }
-    for (const auto& st : deleted_) st->delete_pending = false;
-    new_.clear();
-    deleted_.clear();
-  }
+  void discard_unflushed() noexcept;
   /// A failed flush: back to the innermost savepoint if there is one, else the whole
   /// transaction rolls back and the session waits for rollback().
   void abort_flush(const std::string& what);
@@ -584,6 +492,128 @@ class Session {
   bool closing_ = false;  ///< close() is rolling back: objects keep their loaded relationships
   mutable orm::detail::ThreadCheck thread_check_;
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE event::Listener Session::listen(event::SessionEvent e, std::function<void(Session&)> fn) {
+  auto& list = session_listeners_[static_cast<int>(e)];
+  const auto id = orm::next_hook_id();
+  list.emplace_back(id, std::move(fn));
+  return event::Listener([&list, id] { std::erase_if(list, [id](const auto& l) { return l.first == id; }); });
+}
+
+ALCHEMY_INLINE void Session::prune_watch() {
+  std::erase_if(watch_, [this](const StatePtr& st) {
+    if (st->session == this && st->state == ObjectState::persistent) return false;
+    st->watched_by = nullptr;
+    return true;
+  });
+}
+
+ALCHEMY_INLINE void Session::throw_pending_rollback() const {
+  throw PendingRollbackError(
+      "This Session's transaction has been rolled back due to a previous exception during "
+      "flush. To begin a new transaction with this Session, first issue Session.rollback(). "
+      "Original exception was: " + *pending_rollback_);
+}
+
+ALCHEMY_INLINE void Session::throw_key_kind(const orm::Mapper& m, sql::ValueKind want, sql::ValueKind got) {
+  throw ArgumentError("get(): the primary key of " + m.class_name() + " is " +
+                      std::string(sql::kind_name(want)) + ", got " + std::string(sql::kind_name(got)));
+}
+
+ALCHEMY_INLINE Engine& Session::engine_for(const orm::Mapper& m) {
+  if (m.bind_key().empty()) return *engine_;
+  auto it = binds_.find(m.bind_key());
+  if (it == binds_.end())
+    throw InvalidRequestError("model " + m.class_name() + " uses bind key '" + m.bind_key() +
+                              "', which SQLALCHEMY_BINDS does not name");
+  return *it->second;
+}
+
+ALCHEMY_INLINE engine::Connection& Session::connection_for(Engine& e) {
+  auto it = connections_.find(&e);
+  if (it == connections_.end()) it = connections_.emplace(&e, e.connect()).first;
+  if (!it->second.in_transaction()) {
+    it->second.begin();
+    // A connection that joins inside savepoints gets them too, so that every connection
+    // rolls back to (or releases) the same points.
+    for (const auto& sp : savepoints_) it->second.execute(e.dialect().compiler().savepoint(sp.name));
+  }
+  return it->second;
+}
+
+ALCHEMY_INLINE sql::Value Session::key_of_row(const orm::Mapper& m, dialect::Statement& row, int offset) {
+  const auto& keys = m.key_columns();
+  if (keys.size() == 1) return sql::Value(row.column(offset + int(keys[0]), m.column(keys[0]).type.kind));
+  std::string packed;  // several key columns: one text value, each part length-prefixed
+  for (auto k : keys) {
+    const auto v = sql::Value(row.column(offset + int(k), m.column(k).type.kind));
+    const auto ref = v.ref();
+    std::string part = v.kind() == sql::ValueKind::integer ? std::to_string(v.as_integer())
+                       : v.kind() == sql::ValueKind::text  ? std::string(ref.as_text())
+                                                           : std::string("?");
+    packed += std::to_string(part.size()) + ":" + part + ";";
+  }
+  return packed;
+}
+
+ALCHEMY_INLINE sql::Value Session::key_of_object(const orm::Mapper& m, const void* obj) {
+  const auto& keys = m.key_columns();
+  if (keys.size() == 1) return m.access(keys[0]).get(obj);
+  std::string packed;
+  for (auto k : keys) {
+    const auto v = m.access(k).get(obj);
+    std::string part = v.kind() == sql::ValueKind::integer ? std::to_string(v.as_integer())
+                       : v.kind() == sql::ValueKind::text  ? v.as_text()
+                                                           : std::string("?");
+    packed += std::to_string(part.size()) + ":" + part + ";";
+  }
+  return packed;
+}
+
+ALCHEMY_INLINE void Session::expunge_state(const StatePtr& st) {
+  if (st->state == ObjectState::pending) {
+    new_.erase(std::remove(new_.begin(), new_.end(), st), new_.end());
+    st->state = ObjectState::transient;
+  } else {
+    identity_.erase(st->key);
+    if (st->delete_pending) deleted_.erase(std::remove(deleted_.begin(), deleted_.end(), st), deleted_.end());
+    st->delete_pending = false;
+    st->state = ObjectState::detached;
+  }
+  if (st->watched_by == this) {
+    st->watched_by = nullptr;
+    watch_.erase(std::remove(watch_.begin(), watch_.end(), st), watch_.end());
+  }
+  st->session = nullptr;
+}
+
+ALCHEMY_INLINE void Session::forget_insert(const StatePtr& st) {
+  identity_.erase(st->key);
+  if (st->key_generated)
+    st->mapper->access(std::size_t(st->mapper->generated_key())).set(st->object, std::int64_t{0});
+  st->state = ObjectState::transient;
+  st->session = nullptr;
+  st->has_snapshot = false;
+  st->new_in_transaction = st->key_generated = false;
+}
+
+ALCHEMY_INLINE void Session::discard_unflushed() noexcept {
+  for (const auto& st : new_) {
+    st->state = ObjectState::transient;
+    st->session = nullptr;
+  }
+  for (const auto& st : deleted_) st->delete_pending = false;
+  new_.clear();
+  deleted_.clear();
+}
+
+ALCHEMY_INLINE bool Session::in_transaction() const noexcept {
+  for (const auto& [e, c] : connections_)
+    if (c.in_transaction()) return true;
+  return false;
+}
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy
 

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/sql/schema.hpp"
 #include "alchemy/sql/value.hpp"
 
@@ -51,83 +52,39 @@ struct Expr {
   SelectPtr select;                ///< subquery operators
 };
 
-inline ExprPtr column(const Column& c) {
-  auto e = std::make_shared<Expr>();
-  e->op = Op::column;
-  e->column = &c;
-  return e;
-}
+ALCHEMY_INLINE ExprPtr column(const Column& c);
 
-inline ExprPtr bind(Value v) {
-  auto e = std::make_shared<Expr>();
-  e->op = Op::bind;
-  e->value = std::move(v);
-  return e;
-}
+ALCHEMY_INLINE ExprPtr bind(Value v);
 
 /// `left op right` for a comparison or pattern operator. Comparing with NULL gives IS [NOT] NULL,
 /// as SQLAlchemy does for `col == None`.
-inline ExprPtr binary(Op op, ExprPtr left, ExprPtr right, char escape = 0) {
-  if (right->op == Op::bind && right->value.is_null() && (op == Op::eq || op == Op::ne)) {
-    auto e = std::make_shared<Expr>();
-    e->op = op == Op::eq ? Op::is_null : Op::is_not_null;
-    e->args = {std::move(left)};
-    return e;
-  }
-  auto e = std::make_shared<Expr>();
-  e->op = op;
-  e->args = {std::move(left), std::move(right)};
-  e->escape = escape;
-  return e;
-}
+ALCHEMY_INLINE ExprPtr binary(Op op, ExprPtr left, ExprPtr right, char escape = 0);
 
-inline ExprPtr is_null(ExprPtr operand, bool negated = false) {
-  auto e = std::make_shared<Expr>();
-  e->op = negated ? Op::is_not_null : Op::is_null;
-  e->args = {std::move(operand)};
-  return e;
-}
+ALCHEMY_INLINE ExprPtr is_null(ExprPtr operand, bool negated = false);
 
-inline ExprPtr in(ExprPtr operand, std::vector<Value> values, bool negated = false) {
-  auto e = std::make_shared<Expr>();
-  e->op = negated ? Op::not_in : Op::in;
-  e->args = {std::move(operand)};
-  e->values = std::move(values);
-  return e;
-}
+ALCHEMY_INLINE ExprPtr in(ExprPtr operand, std::vector<Value> values, bool negated = false);
 
-inline ExprPtr between(ExprPtr operand, Value low, Value high, bool negated = false) {
-  auto e = std::make_shared<Expr>();
-  e->op = negated ? Op::not_between : Op::between;
-  e->args = {std::move(operand)};
-  e->values = {std::move(low), std::move(high)};
-  return e;
-}
+ALCHEMY_INLINE ExprPtr between(ExprPtr operand, Value low, Value high, bool negated = false);
 
-inline ExprPtr constant(bool v) {
-  auto e = std::make_shared<Expr>();
-  e->op = v ? Op::true_ : Op::false_;
-  return e;
-}
+ALCHEMY_INLINE ExprPtr constant(bool v);
 
 /// A SQL function call, `name(args...)`; `name` must be a string literal the caller controls.
-inline ExprPtr func(const char* name, std::vector<ExprPtr> args) {
-  auto e = std::make_shared<Expr>();
-  e->op = Op::func;
-  e->name = name;
-  e->args = std::move(args);
-  return e;
-}
+ALCHEMY_INLINE ExprPtr func(const char* name, std::vector<ExprPtr> args);
 
 /// A subquery operator: `(SELECT ...)`, `EXISTS (SELECT ...)`, or `operand [NOT] IN (SELECT ...)`.
-inline ExprPtr subquery(Op op, SelectPtr select, ExprPtr operand = nullptr) {
-  auto e = std::make_shared<Expr>();
-  e->op = op;
-  e->select = std::move(select);
-  if (operand) e->args = {std::move(operand)};
-  return e;
-}
+ALCHEMY_INLINE ExprPtr subquery(Op op, SelectPtr select, ExprPtr operand = nullptr);
 
+/// All of `parts`; true when empty.
+ALCHEMY_INLINE ExprPtr and_(std::vector<ExprPtr> parts);
+
+/// Any of `parts`; false when empty.
+ALCHEMY_INLINE ExprPtr or_(std::vector<ExprPtr> parts);
+
+/// The negation of `e`. Negation folds into the operator where SQL has one, as SQLAlchemy does:
+/// not_(a == b) is a != b, not_(a LIKE p) is a NOT LIKE p, not_(a IN (...)) is a NOT IN (...).
+ALCHEMY_INLINE ExprPtr not_(const ExprPtr& e);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 namespace detail {
 inline ExprPtr conjunction(Op op, std::vector<ExprPtr> parts) {
   std::vector<ExprPtr> flat;
@@ -145,21 +102,90 @@ inline ExprPtr conjunction(Op op, std::vector<ExprPtr> parts) {
 }
 }  // namespace detail
 
-/// All of `parts`; true when empty.
-inline ExprPtr and_(std::vector<ExprPtr> parts) {
+ALCHEMY_INLINE ExprPtr column(const Column& c) {
+  auto e = std::make_shared<Expr>();
+  e->op = Op::column;
+  e->column = &c;
+  return e;
+}
+
+ALCHEMY_INLINE ExprPtr bind(Value v) {
+  auto e = std::make_shared<Expr>();
+  e->op = Op::bind;
+  e->value = std::move(v);
+  return e;
+}
+
+ALCHEMY_INLINE ExprPtr binary(Op op, ExprPtr left, ExprPtr right, char escape) {
+  if (right->op == Op::bind && right->value.is_null() && (op == Op::eq || op == Op::ne)) {
+    auto e = std::make_shared<Expr>();
+    e->op = op == Op::eq ? Op::is_null : Op::is_not_null;
+    e->args = {std::move(left)};
+    return e;
+  }
+  auto e = std::make_shared<Expr>();
+  e->op = op;
+  e->args = {std::move(left), std::move(right)};
+  e->escape = escape;
+  return e;
+}
+
+ALCHEMY_INLINE ExprPtr is_null(ExprPtr operand, bool negated) {
+  auto e = std::make_shared<Expr>();
+  e->op = negated ? Op::is_not_null : Op::is_null;
+  e->args = {std::move(operand)};
+  return e;
+}
+
+ALCHEMY_INLINE ExprPtr in(ExprPtr operand, std::vector<Value> values, bool negated) {
+  auto e = std::make_shared<Expr>();
+  e->op = negated ? Op::not_in : Op::in;
+  e->args = {std::move(operand)};
+  e->values = std::move(values);
+  return e;
+}
+
+ALCHEMY_INLINE ExprPtr between(ExprPtr operand, Value low, Value high, bool negated) {
+  auto e = std::make_shared<Expr>();
+  e->op = negated ? Op::not_between : Op::between;
+  e->args = {std::move(operand)};
+  e->values = {std::move(low), std::move(high)};
+  return e;
+}
+
+ALCHEMY_INLINE ExprPtr constant(bool v) {
+  auto e = std::make_shared<Expr>();
+  e->op = v ? Op::true_ : Op::false_;
+  return e;
+}
+
+ALCHEMY_INLINE ExprPtr func(const char* name, std::vector<ExprPtr> args) {
+  auto e = std::make_shared<Expr>();
+  e->op = Op::func;
+  e->name = name;
+  e->args = std::move(args);
+  return e;
+}
+
+ALCHEMY_INLINE ExprPtr subquery(Op op, SelectPtr select, ExprPtr operand) {
+  auto e = std::make_shared<Expr>();
+  e->op = op;
+  e->select = std::move(select);
+  if (operand) e->args = {std::move(operand)};
+  return e;
+}
+
+ALCHEMY_INLINE ExprPtr and_(std::vector<ExprPtr> parts) {
   if (parts.empty()) return constant(true);
   return detail::conjunction(Op::and_, std::move(parts));
 }
 
-/// Any of `parts`; false when empty.
-inline ExprPtr or_(std::vector<ExprPtr> parts) {
+ALCHEMY_INLINE ExprPtr or_(std::vector<ExprPtr> parts) {
   if (parts.empty()) return constant(false);
   return detail::conjunction(Op::or_, std::move(parts));
 }
 
-/// The negation of `e`. Negation folds into the operator where SQL has one, as SQLAlchemy does:
-/// not_(a == b) is a != b, not_(a LIKE p) is a NOT LIKE p, not_(a IN (...)) is a NOT IN (...).
-inline ExprPtr not_(const ExprPtr& e) {
+ALCHEMY_INLINE ExprPtr not_(const ExprPtr& e) {
   const auto flip = [&](Op to) {
     auto n = std::make_shared<Expr>(*e);
     n->op = to;
@@ -194,6 +220,7 @@ inline ExprPtr not_(const ExprPtr& e) {
   n->args = {e};
   return n;
 }
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy::sql
 

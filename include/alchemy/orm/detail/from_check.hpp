@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/error.hpp"
 #include "alchemy/sql/statement.hpp"
 
@@ -34,6 +35,11 @@ struct FromScope {
   }
 };
 
+/// Throws InvalidRequestError, naming the column, when `s` uses a column outside its FROM and
+/// the enclosing queries' FROMs (`outer`).
+ALCHEMY_INLINE void check_select(const sql::Select& s, std::vector<const sql::Table*> outer);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 [[noreturn]] inline void column_not_in_from(const sql::Column& c, const FromScope& scope) {
   std::string from;
   for (std::size_t i = 0; i < scope.visible; ++i) {
@@ -49,9 +55,7 @@ struct FromScope {
                             "): join its model first, with join<Model>(on) or outerjoin<Model>(on)");
 }
 
-inline void check_select(const sql::Select& s, std::vector<const sql::Table*> outer);
-
-inline void check_expr(const sql::Expr& e, const FromScope& scope) {
+ALCHEMY_INLINE void check_expr(const sql::Expr& e, const FromScope& scope) {
   if (e.op == sql::Op::column) {
     if (e.column && !scope.has(e.column->table)) column_not_in_from(*e.column, scope);
     return;
@@ -62,9 +66,7 @@ inline void check_expr(const sql::Expr& e, const FromScope& scope) {
                                 scope.tables.begin(), scope.tables.begin() + std::ptrdiff_t(scope.visible)));
 }
 
-/// Throws InvalidRequestError, naming the column, when `s` uses a column outside its FROM and
-/// the enclosing queries' FROMs (`outer`).
-inline void check_select(const sql::Select& s, std::vector<const sql::Table*> outer) {
+ALCHEMY_INLINE void check_select(const sql::Select& s, std::vector<const sql::Table*> outer) {
   if (!s.table) return;  // the compiler refuses it
   FromScope scope;
   const std::size_t base = outer.size();
@@ -88,6 +90,7 @@ inline void check_select(const sql::Select& s, std::vector<const sql::Table*> ou
                                                           scope.tables.begin() + std::ptrdiff_t(base)));
 }
 
+#endif  // ALCHEMY_IMPL
 /// The check for a whole statement.
 inline void check_from(const sql::Select& s) { check_select(s, {}); }
 

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/sql/statement.hpp"
 
 namespace alchemy {
@@ -17,7 +18,14 @@ namespace alchemy {
 namespace orm::detail {
 /// EXISTS (SELECT ... FROM the related table WHERE it is related to the outer row [AND cond]):
 /// the correlated subquery behind any() and has().
-inline sql::ExprPtr related_exists(const RelationshipInfo& r, sql::ExprPtr condition) {
+ALCHEMY_INLINE sql::ExprPtr related_exists(const RelationshipInfo& r, sql::ExprPtr condition);
+
+/// The JOINs that go from r's owner to its target: one, or two through a many-to-many's
+/// association table.
+ALCHEMY_INLINE std::vector<sql::Join> relationship_joins(const RelationshipInfo& r, bool outer);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE sql::ExprPtr related_exists(const RelationshipInfo& r, sql::ExprPtr condition) {
   if (r.self_referential())
     throw InvalidRequestError(r.label() + ": any()/has() on a self-referential relationship needs an aliased "
                               "table, which alchemy does not have yet");
@@ -46,9 +54,7 @@ inline sql::ExprPtr related_exists(const RelationshipInfo& r, sql::ExprPtr condi
   return sql::subquery(sql::Op::exists, std::move(sel));
 }
 
-/// The JOINs that go from r's owner to its target: one, or two through a many-to-many's
-/// association table.
-inline std::vector<sql::Join> relationship_joins(const RelationshipInfo& r, bool outer) {
+ALCHEMY_INLINE std::vector<sql::Join> relationship_joins(const RelationshipInfo& r, bool outer) {
   if (r.self_referential())
     throw InvalidRequestError(r.label() + ": a join along a self-referential relationship needs an aliased table, "
                               "which alchemy does not have yet");
@@ -63,6 +69,7 @@ inline std::vector<sql::Join> relationship_joins(const RelationshipInfo& r, bool
   if (r.direction == Direction::many_to_one) return {{&target.table(), eq(target.column(r.ref[0]), owner.column(r.fk[0])), outer}};
   return {{&target.table(), eq(target.column(r.fk[0]), owner.column(r.ref[0])), outer}};
 }
+#endif  // ALCHEMY_IMPL
 }  // namespace orm::detail
 
 namespace orm::detail {

@@ -38,7 +38,10 @@ std::string class_name() {
 
 /// Flask-SQLAlchemy's automatic table name: re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))",
 /// r"_\1", name).lower().lstrip("_").
-inline std::string snake_case(std::string_view name) {
+ALCHEMY_INLINE std::string snake_case(std::string_view name);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::string snake_case(std::string_view name) {
   const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
   const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
   const auto digit = [](char c) { return c >= '0' && c <= '9'; };
@@ -55,6 +58,7 @@ inline std::string snake_case(std::string_view name) {
   const auto first = out.find_first_not_of('_');
   return first == std::string::npos ? std::string() : out.substr(first);
 }
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy::orm::detail
 

@@ -29,6 +29,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "alchemy/config.hpp"
+
 namespace alchemy::sql {
 
 namespace detail {
@@ -204,10 +206,15 @@ class ShapeCache {
 /// The compiled shape of `stmt` for `compiler` (its `sql`), compiled once per shape on this
 /// thread; `params` gets the parameters in placeholder order, borrowed from `stmt` and from the
 /// returned shape: valid while both live.
-inline std::shared_ptr<const detail::CompiledShape> compile_cached(const Compiler& compiler, const Select& stmt,
-                                                                   SelectForm form, std::vector<ValueRef>& params) {
+ALCHEMY_INLINE std::shared_ptr<const detail::CompiledShape> compile_cached(const Compiler& compiler, const Select& stmt,
+                                                                           SelectForm form, std::vector<ValueRef>& params);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::shared_ptr<const detail::CompiledShape> compile_cached(const Compiler& compiler, const Select& stmt,
+                                                                           SelectForm form, std::vector<ValueRef>& params) {
   return detail::ShapeCache::of_this_thread().select(compiler, stmt, form, params);
 }
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy::sql
 
