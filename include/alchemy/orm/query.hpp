@@ -426,7 +426,7 @@ class Query {
       run(s, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
       return out;
     }
-    std::unordered_set<const T*> seen;
+    std::unordered_set<const void*> seen;  // not T*: one instantiation for every model
     run(s, [&](dialect::Statement& row) {
       auto obj = session_->materialize<T>(row);
       if (seen.insert(obj.get()).second) out.push_back(std::move(obj));
@@ -462,50 +462,17 @@ class Query {
     return q;
   }
 
-  /// The first joinedload() a JOIN can serve: a relationship of T, not self-referential, whose
-  /// tables the query does not join already, and not a collection when LIMIT/OFFSET would cut
-  /// its rows. Others load like selectinload (docs/relationships.md).
-  const LoadOption* joined_option() const {
-    if (!stmt_.unions.empty()) return nullptr;
-    for (const auto& o : load_) {
-      if (o.strategy != orm::Lazy::joined) continue;
-      const auto& r = o.relationship();
-      if (r.owner != &mapper_of<T>() || r.self_referential()) continue;
-      if (r.collection && (stmt_.limit || stmt_.offset)) continue;
-      const auto joined = [&](const sql::Table* t) {
-        return std::any_of(stmt_.joins.begin(), stmt_.joins.end(), [&](const sql::Join& j) { return j.table == t; });
-      };
-      if (joined(&r.target().table()) || (r.assoc && joined(r.assoc))) continue;
-      return &o;
-    }
-    return nullptr;
-  }
+  /// The first joinedload() a JOIN can serve, or null (orm::detail::joined_option).
+  const LoadOption* joined_option() const { return orm::detail::joined_option(mapper_of<T>(), stmt_, load_); }
 
   /// The objects, with relationship `o` loaded by LEFT OUTER JOINs in the same statement.
   std::vector<std::shared_ptr<T>> objects_joined(const LoadOption& o) const {
-    const auto& r = o.relationship();
-    const auto& m = mapper_of<T>();
-    const auto& target = r.target();
-    sql::Select s = stmt_;
-    s.columns.clear();
-    for (std::size_t i = 0; i < m.column_count(); ++i) s.columns.push_back(&m.column(i));
-    for (std::size_t i = 0; i < target.column_count(); ++i) s.columns.push_back(&target.column(i));
-    for (auto& j : orm::detail::relationship_joins(r, true)) s.joins.push_back(std::move(j));
-    const int offset = static_cast<int>(m.column_count());
+    auto states = orm::detail::load_joined(*session_, mapper_of<T>(), stmt_, o);
     std::vector<std::shared_ptr<T>> out;
-    std::unordered_map<const T*, std::vector<std::shared_ptr<orm::InstanceState>>> related;
-    run(s, [&](dialect::Statement& row) {
-      auto obj = session_->materialize<T>(row);
-      auto [it, fresh] = related.try_emplace(obj.get());
-      if (fresh) out.push_back(obj);
-      if (!orm::detail::row_has_object(target, row, offset)) return;
-      auto child = target.materialize(*session_, row, offset);
-      if (std::find(it->second.begin(), it->second.end(), child) == it->second.end()) it->second.push_back(child);
-    });
-    const auto guard = session_->use();
-    for (const auto& p : out) {
-      auto& f = r.field(p.get());
-      if (!f.loaded()) f.set_loaded(std::move(related[p.get()]));
+    out.reserve(states.size());
+    for (auto& st : states) {
+      T* obj = static_cast<T*>(st->object);
+      out.emplace_back(std::move(st), obj);
     }
     return out;
   }
@@ -518,15 +485,8 @@ class Query {
 
   template <class OnRow>
   void run(const sql::Select& s, OnRow&& on_row) const {
-    const auto guard = session_->use();
-    session_->autoflush_for_query();
-    auto& conn = session_->connection_for(mapper_of<T>());
-    orm::detail::check_from(s);  // only columns of its FROM
-    std::vector<sql::ValueRef> params;  // SQL compiled once per statement shape
-    const auto shape = sql::compile_cached(conn_dialect().compiler(), s, sql::SelectForm::rows, params);
-    auto& st = conn.prepare(shape->sql);
-    const dialect::ResetGuard reset(st);
-    conn.run(st, params);
+    orm::detail::QueryRun run(*session_, mapper_of<T>(), s);
+    auto& st = run.statement();
     while (st.next()) on_row(st);
   }
 
@@ -538,15 +498,8 @@ class Query {
   }
 
   std::int64_t scalar(sql::SelectForm form) const {
-    const auto guard = session_->use();
-    session_->autoflush_for_query();
-    auto& conn = session_->connection_for(mapper_of<T>());
-    orm::detail::check_from(stmt_);
-    std::vector<sql::ValueRef> params;
-    const auto shape = sql::compile_cached(conn_dialect().compiler(), stmt_, form, params);
-    auto& st = conn.prepare(shape->sql);
-    const dialect::ResetGuard reset(st);
-    conn.run(st, params);
+    orm::detail::QueryRun run(*session_, mapper_of<T>(), stmt_, form);
+    auto& st = run.statement();
     std::int64_t n = 0;
     if (st.next()) n = TypeTraits<std::int64_t>::from_ref(st.column(0, sql::TypeKind::big_integer));
     return n;

@@ -51,6 +51,7 @@ class Query;
 namespace orm::detail {
 struct Flush;
 struct SessionAccess;
+class QueryRun;
 struct RelationshipFlush;
 
 /// The session's identity key for a key value given by the user.
@@ -294,6 +295,7 @@ class Session {
  private:
   friend struct orm::detail::Flush;
   friend struct orm::detail::SessionAccess;
+  friend class orm::detail::QueryRun;
   friend struct orm::detail::RelationshipFlush;
   friend class SessionTransaction;
   template <class>
@@ -617,6 +619,7 @@ ALCHEMY_INLINE bool Session::in_transaction() const noexcept {
 
 }  // namespace alchemy
 
+#include "alchemy/orm/detail/query_run.hpp"
 #include "alchemy/orm/detail/relationship_load.hpp"
 #include "alchemy/orm/detail/relationship_flush.hpp"
 #include "alchemy/orm/detail/flush.hpp"

@@ -50,6 +50,16 @@ inline bool row_has_object(const Mapper& m, dialect::Statement& row, int offset)
 ALCHEMY_INLINE void eager_load(Session& s, const Mapper& m, const std::vector<StatePtr>& objects,
                                const std::vector<LoadOption>& options);
 
+/// The first joinedload() in `options` that a JOIN can serve for a query of `m` whose
+/// statement is `stmt`: a relationship of m, not self-referential, whose tables the query does
+/// not join already, and not a collection when LIMIT/OFFSET would cut its rows. Others load like
+/// selectinload (docs/relationships.md). Null when there is none.
+ALCHEMY_INLINE const LoadOption* joined_option(const Mapper& m, const sql::Select& stmt,
+                                               const std::vector<LoadOption>& options);
+/// The objects of `stmt`'s rows, each once in the order first seen, with relationship `o`
+/// loaded by LEFT OUTER JOINs in the same statement.
+ALCHEMY_INLINE std::vector<StatePtr> load_joined(Session& s, const Mapper& m, sql::Select stmt, const LoadOption& o);
+
 struct SessionAccess {
   static constexpr std::size_t kInChunk = 500;  // SQLAlchemy's selectin batch size
 
@@ -98,6 +108,37 @@ struct SessionAccess {
   static StatePtr materialize(Session& s, dialect::Statement& row, int offset) {
     auto obj = s.materialize<T>(row, offset);
     return StatePtr(obj, state_of(*obj));
+  }
+
+  /// orm::detail::load_joined's work: the rows of `stmt` with `o`'s related columns joined.
+  static std::vector<StatePtr> load_joined(Session& s, const Mapper& m, sql::Select stmt, const LoadOption& o) {
+    const auto& r = o.relationship();
+    const auto& target = r.target();
+    stmt.columns.clear();
+    for (std::size_t i = 0; i < m.column_count(); ++i) stmt.columns.push_back(&m.column(i));
+    for (std::size_t i = 0; i < target.column_count(); ++i) stmt.columns.push_back(&target.column(i));
+    for (auto& j : relationship_joins(r, true)) stmt.joins.push_back(std::move(j));
+    const int offset = static_cast<int>(m.column_count());
+    std::vector<StatePtr> out;
+    std::unordered_map<const InstanceState*, std::vector<StatePtr>> related;
+    {
+      QueryRun run(s, m, stmt);
+      auto& row = run.statement();
+      while (row.next()) {
+        auto obj = m.materialize(s, row, 0);
+        auto [it, fresh] = related.try_emplace(obj.get());
+        if (fresh) out.push_back(obj);
+        if (!row_has_object(target, row, offset)) continue;
+        auto child = target.materialize(s, row, offset);
+        if (std::find(it->second.begin(), it->second.end(), child) == it->second.end()) it->second.push_back(child);
+      }
+    }
+    const auto guard = s.use();
+    for (const auto& p : out) {
+      auto& f = r.field(p->object);
+      if (!f.loaded()) f.set_loaded(std::move(related[p.get()]));
+    }
+    return out;
   }
 
   /// Runs `sel` on `m`'s connection and calls on_row(statement) for each row.
@@ -304,6 +345,26 @@ void cascade_save(const InstanceState& owner, const StatePtr& object) {
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 ALCHEMY_INLINE void Session::add_state(const StatePtr& st) { orm::detail::SessionAccess::add(*this, st); }
 ALCHEMY_INLINE void Session::cascade_from(const StatePtr& st) { orm::detail::SessionAccess::cascade_from(*this, st); }
+ALCHEMY_INLINE const LoadOption* orm::detail::joined_option(const Mapper& m, const sql::Select& stmt,
+                                                                 const std::vector<LoadOption>& options) {
+  if (!stmt.unions.empty()) return nullptr;
+  for (const auto& o : options) {
+    if (o.strategy != Lazy::joined) continue;
+    const auto& r = o.relationship();
+    if (r.owner != &m || r.self_referential()) continue;
+    if (r.collection && (stmt.limit || stmt.offset)) continue;
+    const auto joined = [&](const sql::Table* t) {
+      return std::any_of(stmt.joins.begin(), stmt.joins.end(), [&](const sql::Join& j) { return j.table == t; });
+    };
+    if (joined(&r.target().table()) || (r.assoc && joined(r.assoc))) continue;
+    return &o;
+  }
+  return nullptr;
+}
+ALCHEMY_INLINE std::vector<orm::detail::StatePtr> orm::detail::load_joined(Session& s, const Mapper& m, sql::Select stmt,
+                                                                         const LoadOption& o) {
+  return SessionAccess::load_joined(s, m, std::move(stmt), o);
+}
 ALCHEMY_INLINE void orm::detail::eager_load(Session& s, const Mapper& m, const std::vector<StatePtr>& objects,
                                             const std::vector<LoadOption>& options) {
   SessionAccess::after_query(s, m, objects, options);
