@@ -23,6 +23,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -162,15 +163,16 @@ std::shared_ptr<T> object_ptr(const std::shared_ptr<InstanceState>& st) {
   return std::shared_ptr<T>(st, static_cast<T*>(st->object));
 }
 
-template <class T>
-std::string default_repr(const T& obj) {
-  const auto& m = mapper_of<T>();
-  const InstanceState* st = state_of(obj);
+/// "<Account 1>" for an object of `m` in state `st` (Flask-SQLAlchemy's default repr).
+ALCHEMY_INLINE std::string default_repr(const Mapper& m, const void* obj, const InstanceState* st);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::string default_repr(const Mapper& m, const void* obj, const InstanceState* st) {
   if (!st || st->state == ObjectState::transient || st->state == ObjectState::pending)
     return fmt::format("<{} ({})>", m.class_name(), st ? state_name(st->state) : "transient");
   std::string key;
   for (auto k : m.key_columns()) {
-    const auto v = m.access(k).get(&obj);
+    const auto v = m.access(k).get(obj);
     if (!key.empty()) key += ", ";
     switch (v.kind()) {
       case sql::ValueKind::integer: key += std::to_string(v.as_integer()); break;
@@ -179,6 +181,12 @@ std::string default_repr(const T& obj) {
     }
   }
   return fmt::format("<{} {}>", m.class_name(), key);
+}
+#endif  // ALCHEMY_IMPL
+
+template <class T>
+std::string default_repr(const T& obj) {
+  return default_repr(mapper_of<T>(), &obj, state_of(obj));
 }
 
 /// `obj.repr()` when the model defines it, else "<Account 1>" (Flask-SQLAlchemy's default).
@@ -252,9 +260,56 @@ class FieldAccessImpl final : public FieldAccess {
   std::string column_;
 };
 
+/// mapper_of<T>()'s model-independent part: the table name (`table`, or the class name in
+/// snake_case as Flask-SQLAlchemy makes it), the bind key, and the list of all mappers.
+ALCHEMY_INLINE void register_mapper(Mapper& m, std::string_view table, std::string_view bind_key);
+/// Copies the column fields of `src` into `dst`, objects of `m` (not their relationships).
+ALCHEMY_INLINE void assign_columns(const Mapper& m, void* dst, const void* src);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void register_mapper(Mapper& m, std::string_view table, std::string_view bind_key) {
+  m.table().set_name(table.empty() ? snake_case(m.class_name()) : std::string(table));
+  if (!bind_key.empty()) m.set_bind_key(std::string(bind_key));
+  all_mappers().push_back(&m);
+}
+
+ALCHEMY_INLINE void assign_columns(const Mapper& m, void* dst, const void* src) {
+  for (std::size_t i = 0; i < m.column_count(); ++i) m.access(i).copy(dst, src);
+}
+#endif  // ALCHEMY_IMPL
+
+/// register_column's model-independent part: the column `field` of type `type`, NOT NULL unless
+/// `nullable`, with `apply(column, options)` applying its options, is added to `m` with the field
+/// access `make_access(member, column name)` builds. Returns the column's index.
+ALCHEMY_INLINE std::size_t add_column(Mapper& m, std::string_view field, sql::SqlType type, bool nullable,
+                                      void (*apply)(sql::Column&, const void*), const void* options,
+                                      bool explicit_autoinc,
+                                      std::unique_ptr<FieldAccess> (*make_access)(const void*, std::string),
+                                      const void* member);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::size_t add_column(Mapper& m, std::string_view field, sql::SqlType type, bool nullable,
+                                      void (*apply)(sql::Column&, const void*), const void* options,
+                                      bool explicit_autoinc,
+                                      std::unique_ptr<FieldAccess> (*make_access)(const void*, std::string),
+                                      const void* member) {
+  sql::Column c;
+  c.name = std::string(field);
+  c.type = type;
+  c.nullable = nullable;
+  apply(c, options);
+  if (c.primary_key && c.nullable)
+    throw ArgumentError("model " + m.class_name() + ": primary key column '" + c.name +
+                        "' cannot be a std::optional");
+  auto access = make_access(member, c.name);
+  return m.add(std::move(c), std::move(access), explicit_autoinc);
+}
+#endif  // ALCHEMY_IMPL
+
 template <class T, class F, class... Options>
 Column<T, F> register_column(std::string_view field, F T::*member, const Options&... options) {
-  static_assert(ColumnValue<typename sql::Nullable<F>::value_type>,
+  using V = typename sql::Nullable<F>::value_type;
+  static_assert(ColumnValue<V>,
                 "alchemy: no TypeTraits for this column's C++ type; specialise alchemy::TypeTraits<T>");
   static_assert((ColumnOption<Options> && ...),
                 "alchemy: ALCHEMY_COLUMN takes column options after the name (alchemy::primary_key, "
@@ -262,23 +317,16 @@ Column<T, F> register_column(std::string_view field, F T::*member, const Options
   static_assert(std::is_default_constructible_v<T>,
                 "alchemy: a model needs a default constructor (rows are loaded into new objects)");
   auto& m = mapper_of<T>();
-  sql::Column c;
-  c.name = std::string(field);
-  c.type = TypeTraits<typename sql::Nullable<F>::value_type>::sql_type;
-  c.nullable = sql::Nullable<F>::value;
-  bool explicit_autoinc = false;
-  const auto apply = [&](const auto& o) {
-    o.apply(c);
-    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o)>, Autoincrement>) explicit_autoinc = true;
+  // Only what depends on the types is instantiated here, per column: the rest is add_column's.
+  const std::tuple<const Options&...> opts(options...);
+  const auto apply = [](sql::Column& c, const void* o) {
+    std::apply([&](const auto&... x) { (x.apply(c), ...); }, *static_cast<const std::tuple<const Options&...>*>(o));
   };
-  (apply(options), ...);
-  (void)apply;  // a column declared without options leaves it unused
-  if (c.primary_key && c.nullable)
-    throw ArgumentError("model " + m.class_name() + ": primary key column '" + c.name +
-                        "' cannot be a std::optional");
-  std::string column_name = c.name;
-  const std::size_t index =
-      m.add(std::move(c), std::make_unique<FieldAccessImpl<T, F>>(member, column_name), explicit_autoinc);
+  const auto make_access = [](const void* mp, std::string column) -> std::unique_ptr<FieldAccess> {
+    return std::make_unique<FieldAccessImpl<T, F>>(*static_cast<F T::* const*>(mp), std::move(column));
+  };
+  const std::size_t index = add_column(m, field, TypeTraits<V>::sql_type, sql::Nullable<F>::value, apply, &opts,
+                                       (std::is_same_v<Options, Autoincrement> || ...), make_access, &member);
   // Options that act on objects (default_, onupdate) register with the mapper.
   const auto attach = [&](const auto& o) {
     if constexpr (requires { o.template attach<T, F>(m, index, member); }) o.template attach<T, F>(m, index, member);
@@ -295,25 +343,20 @@ template <class T>
 orm::Mapper& mapper_of() {
   static orm::Mapper& m = [] () -> orm::Mapper& {
     static orm::Mapper mapper(orm::detail::class_name<T>());
-    if constexpr (requires { T::alchemy_tablename; })
-      mapper.table().set_name(std::string(T::alchemy_tablename));
-    else
-      mapper.table().set_name(orm::detail::snake_case(mapper.class_name()));
-    if constexpr (requires { T::alchemy_bind_key; }) mapper.set_bind_key(std::string(T::alchemy_bind_key));
+    std::string_view table, bind_key;
+    if constexpr (requires { T::alchemy_tablename; }) table = T::alchemy_tablename;
+    if constexpr (requires { T::alchemy_bind_key; }) bind_key = T::alchemy_bind_key;
     mapper.repr = [](const void* obj) { return orm::detail::repr_of(*static_cast<const T*>(obj)); };
     mapper.assign = [](void* dst, const void* src) {
       const auto& self = mapper_of<T>();
-      if (self.has_relationships()) {  // the columns only: relationships stay with their object
-        for (std::size_t i = 0; i < self.column_count(); ++i) self.access(i).copy(dst, src);
-      } else {
-        *static_cast<T*>(dst) = *static_cast<const T*>(src);
-      }
+      if (self.has_relationships()) orm::detail::assign_columns(self, dst, src);  // relationships stay
+      else *static_cast<T*>(dst) = *static_cast<const T*>(src);
     };
     mapper.materialize = &orm::detail::materialize_state<T>;
     mapper.clone = [](const void* src) -> std::shared_ptr<void> {
       return std::make_shared<T>(*static_cast<const T*>(src));
     };
-    orm::all_mappers().push_back(&mapper);
+    orm::detail::register_mapper(mapper, table, bind_key);
     return mapper;
   }();
   return m;

@@ -17,10 +17,21 @@ constexpr std::string_view raw_type_name() {
   return __PRETTY_FUNCTION__;  // "... [with T = app::Account; ...]" or "... [T = app::Account]"
 }
 
+/// The class name in a raw_type_name(): "Account" for app::Account.
+ALCHEMY_INLINE std::string class_name_in(std::string_view s);
+
 /// "Account" for app::Account.
 template <class T>
 std::string class_name() {
-  std::string_view s = raw_type_name<T>();
+  return class_name_in(raw_type_name<T>());
+}
+
+/// Flask-SQLAlchemy's automatic table name: re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))",
+/// r"_\1", name).lower().lstrip("_").
+ALCHEMY_INLINE std::string snake_case(std::string_view name);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::string class_name_in(std::string_view s) {
   const auto start = s.find("T = ");
   if (start == std::string_view::npos) return std::string(s);
   s.remove_prefix(start + 4);
@@ -36,11 +47,6 @@ std::string class_name() {
   return std::string(s.substr(last));
 }
 
-/// Flask-SQLAlchemy's automatic table name: re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))",
-/// r"_\1", name).lower().lstrip("_").
-ALCHEMY_INLINE std::string snake_case(std::string_view name);
-
-#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 ALCHEMY_INLINE std::string snake_case(std::string_view name) {
   const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
   const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
