@@ -544,6 +544,30 @@ TEST_CASE("a commit that deletes 250 of 300 objects removes exactly their rows",
   db->session.remove();
 }
 
+
+TEST_CASE("a commit that changes 40 objects the same way writes each row, NULLs and empty text too",
+          "[suite][session]") {
+  // The UPDATEs of one changed column go out as one batch: PostgreSQL's pipeline, MariaDB's
+  // array binding (every row in one execution, NULL by indicator), one statement per row on
+  // SQLite. Each row must get its own value.
+  auto db = test::fresh_db<Account>();
+  if (!db) return;
+  std::vector<std::shared_ptr<Account>> objs;
+  for (int i = 0; i < 40; ++i) objs.push_back(db->session.add(Account("u" + std::to_string(i), "old")));
+  db->session.commit();
+  std::vector<std::pair<std::string, std::optional<std::string>>> want;
+  for (int i = 0; i < 40; ++i) {
+    std::optional<std::string> v;
+    if (i % 4 == 1) v = "";
+    else if (i % 4 == 2) v = "new " + std::to_string(i) + std::string(std::size_t(i) * 3, 'x');
+    else if (i % 4 == 3) v = "k" + std::to_string(i);
+    objs[std::size_t(i)]->secret_key = v;
+    want.emplace_back("u" + std::to_string(i), v);
+  }
+  db->session.commit();
+  CHECK(stored_accounts(*db) == want);
+  db->session.remove();
+}
 TEST_CASE("an explicit primary key is inserted as given", "[suite][session]") {
   test::Recorder rec;
   auto db = test::fresh_db<Account>(&rec);

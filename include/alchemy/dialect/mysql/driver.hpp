@@ -63,6 +63,13 @@
 #include "alchemy/sql/type_traits.hpp"
 #include "alchemy/sql/value.hpp"
 
+// MariaDB Connector/C has array binding (one execution for many rows); Oracle's client has not.
+#if defined(MARIADB_PACKAGE_VERSION_ID) && defined(MARIADB_CLIENT_STMT_BULK_OPERATIONS)
+#define ALCHEMY_MYSQL_BULK 1
+#else
+#define ALCHEMY_MYSQL_BULK 0
+#endif
+
 namespace alchemy::dialect::mysql {
 
 namespace detail {
@@ -212,6 +219,98 @@ inline bool is_string_type(enum_field_types t) noexcept {
     default: return false;
   }
 }
+
+#if ALCHEMY_MYSQL_BULK
+/// Whether the server takes MariaDB's array binding (what MARIADB_STMT_BULK_SUPPORTED checks,
+/// through the public API): a MariaDB server (not MySQL) announcing bulk operations.
+inline bool bulk_supported(MYSQL* m) noexcept {
+  unsigned long server = 0, extended = 0;
+  if (mariadb_get_infov(m, MARIADB_CONNECTION_SERVER_CAPABILITIES, &server) != 0 ||
+      mariadb_get_infov(m, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &extended) != 0)
+    return false;
+  return !(server & CLIENT_MYSQL) && (extended & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
+}
+
+/// One parameter's values for MariaDB's column-wise array binding: a typed array and a NULL
+/// indicator per row. The client steps through arrays of fixed-size values (integers, doubles)
+/// and reads the others through an array of pointers: text and blobs (the caller's bytes, with
+/// their lengths), dates and datetimes.
+struct BulkColumn {
+  enum_field_types type = MYSQL_TYPE_LONGLONG;
+  std::vector<std::int64_t> integers;
+  std::vector<double> reals;
+  std::vector<signed char> booleans;
+  std::vector<MYSQL_TIME> times;
+  std::vector<const MYSQL_TIME*> time_ptrs;  ///< the client reads dates through pointers, as text
+  std::vector<const char*> texts;
+  std::vector<unsigned long> length;
+  std::vector<char> indicator;
+
+  void* buffer() noexcept {
+    switch (type) {
+      case MYSQL_TYPE_DOUBLE: return reals.data();
+      case MYSQL_TYPE_TINY: return booleans.data();
+      case MYSQL_TYPE_DATE:
+      case MYSQL_TYPE_DATETIME: return time_ptrs.data();
+      case MYSQL_TYPE_STRING:
+      case MYSQL_TYPE_BLOB: return texts.data();
+      default: return integers.data();
+    }
+  }
+
+  /// Column `c` of `rows` rows of `width` values each, all of one kind or NULL (can_bulk()).
+  void fill(std::size_t rows, std::span<const sql::ValueRef> params, std::size_t width, std::size_t c) {
+    static const char empty = 0;
+    sql::ValueKind kind = sql::ValueKind::null;
+    for (std::size_t r = 0; r < rows && kind == sql::ValueKind::null; ++r) kind = params[r * width + c].kind();
+    integers.clear();
+    reals.clear();
+    booleans.clear();
+    times.clear();
+    time_ptrs.clear();
+    texts.clear();
+    length.clear();
+    indicator.assign(rows, STMT_INDICATOR_NONE);
+    switch (kind) {
+      case sql::ValueKind::null:
+      case sql::ValueKind::integer: type = MYSQL_TYPE_LONGLONG; integers.resize(rows); break;
+      case sql::ValueKind::real: type = MYSQL_TYPE_DOUBLE; reals.resize(rows); break;
+      case sql::ValueKind::boolean: type = MYSQL_TYPE_TINY; booleans.resize(rows); break;
+      case sql::ValueKind::text:
+      case sql::ValueKind::blob:
+        type = kind == sql::ValueKind::text ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+        texts.resize(rows);
+        length.resize(rows);
+        break;
+      case sql::ValueKind::date:
+      case sql::ValueKind::datetime:
+        type = kind == sql::ValueKind::date ? MYSQL_TYPE_DATE : MYSQL_TYPE_DATETIME;
+        times.resize(rows);
+        for (const auto& t : times) time_ptrs.push_back(&t);
+        break;
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      const auto v = params[r * width + c];
+      switch (v.kind()) {
+        case sql::ValueKind::null: indicator[r] = STMT_INDICATOR_NULL; break;
+        case sql::ValueKind::integer: integers[r] = v.as_integer(); break;
+        case sql::ValueKind::real: reals[r] = v.as_real(); break;
+        case sql::ValueKind::boolean: booleans[r] = v.as_boolean() ? 1 : 0; break;
+        case sql::ValueKind::text:
+        case sql::ValueKind::blob: {
+          const auto t = v.as_text();  // a blob's bytes, viewed as chars
+          texts[r] = t.data() ? t.data() : &empty;
+          length[r] = static_cast<unsigned long>(t.size());
+          break;
+        }
+        case sql::ValueKind::date: times[r] = to_mysql_date(v.as_date()); break;
+        case sql::ValueKind::datetime: times[r] = to_mysql_datetime(v.as_datetime()); break;
+      }
+    }
+  }
+};
+
+#endif  // ALCHEMY_MYSQL_BULK
 
 constexpr unsigned kBinaryCharset = 63;  // the "binary" character set: BLOB, VARBINARY, BIT
 constexpr std::size_t kMinTextBuffer = 64;
@@ -401,6 +500,72 @@ class MysqlStatement final : public Statement {
     for (auto& p : params_) p.bound = false;
   }
 
+  /// Whether execute_bulk() can send `rows` rows of `params` (row after row) in one execution:
+  /// MariaDB's array binding (Connector/C 3, server 10.2 or later) for a statement without a
+  /// result, each parameter's values all of one kind or NULL.
+  bool can_bulk(std::size_t rows, std::span<const sql::ValueRef> params) const {
+#if ALCHEMY_MYSQL_BULK
+    const std::size_t width = params_.size();
+    if (rows < 2 || width == 0 || params.size() != rows * width || mysql_stmt_field_count(stmt_) != 0 ||
+        !detail::bulk_supported(link_.mysql))
+      return false;
+    for (std::size_t c = 0; c < width; ++c) {
+      sql::ValueKind kind = sql::ValueKind::null;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const auto k = params[r * width + c].kind();
+        if (k == sql::ValueKind::null) continue;
+        if (kind != sql::ValueKind::null && k != kind) return false;
+        kind = k;
+      }
+    }
+    return true;
+#else
+    (void)rows;
+    (void)params;
+    return false;
+#endif
+  }
+
+  /// Executes the statement once for each of `rows` rows of `params` in one round trip, after
+  /// can_bulk() said it can. affected_rows() is then the total of all rows.
+  void execute_bulk(std::size_t rows, std::span<const sql::ValueRef> params) {
+#if ALCHEMY_MYSQL_BULK
+    detail::thread_init();
+    link_.check_usable(sql_);
+    release_result();
+    const std::size_t width = params_.size();
+    bulk_.resize(width);
+    std::vector<MYSQL_BIND> binds(width, MYSQL_BIND{});
+    for (std::size_t c = 0; c < width; ++c) {
+      auto& col = bulk_[c];
+      col.fill(rows, params, width, c);
+      auto& b = binds[c];
+      b.buffer_type = col.type;
+      b.buffer = col.buffer();
+      b.length = col.length.empty() ? nullptr : col.length.data();
+      b.u.indicator = col.indicator.data();
+    }
+    unsigned int size = static_cast<unsigned int>(rows);
+    mysql_stmt_attr_set(stmt_, STMT_ATTR_ARRAY_SIZE, &size);
+    struct Single {  // the next execute() binds one row again, however this one ends
+      MYSQL_STMT* stmt;
+      ~Single() {
+        unsigned int one = 0;
+        mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &one);
+      }
+    } single{stmt_};
+    if (mysql_stmt_bind_param(stmt_, binds.data())) link_.fail_statement(stmt_, sql_);
+    if (mysql_stmt_execute(stmt_) != 0) link_.fail_statement(stmt_, sql_);
+    affected_ = static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt_));
+    insert_id_ = mysql_stmt_insert_id(stmt_);
+#else
+    (void)rows;
+    (void)params;
+    throw InternalError(DatabaseErrorInfo{"array binding is not available", sql_, {}, 0, "mysql", false,
+                                          Constraint::unknown});
+#endif
+  }
+
   /// The client's statement handle, for what alchemy does not wrap.
   MYSQL_STMT* native_handle() const noexcept { return stmt_; }
 
@@ -507,6 +672,9 @@ class MysqlStatement final : public Statement {
   MYSQL_STMT* stmt_ = nullptr;
   std::vector<detail::Param> params_;
   std::vector<MYSQL_BIND> param_binds_;
+#if ALCHEMY_MYSQL_BULK
+  std::vector<detail::BulkColumn> bulk_;  ///< execute_bulk()'s arrays, one per parameter
+#endif
   std::vector<detail::Column> columns_;
   std::vector<MYSQL_BIND> result_binds_;
   bool has_result_ = false;
@@ -645,6 +813,26 @@ class MysqlConnection final : public Connection {
   /// Rows per multi-row INSERT or DELETE ... IN of the unit of work (a round trip per row is
   /// what MySQL's prepared statements would cost otherwise).
   std::size_t multirow_rows() const noexcept override { return 1000; }
+
+  /// A batch without generated keys (the unit of work's UPDATEs and DELETEs by key) goes in one
+  /// execution through MariaDB's array binding where the server has it; otherwise, and for
+  /// batches that need keys or mix kinds of values in a parameter, one execution per row.
+  std::int64_t execute_batch(const std::string& sql, std::size_t width, std::span<const sql::ValueRef> params,
+                             std::vector<std::int64_t>* keys,
+                             const std::function<void(std::size_t)>& on_row = {}) override {
+    if (!keys && width != 0 && params.size() % width == 0) {
+      auto& st = prepare_mysql(sql);
+      const std::size_t rows = params.size() / width;
+      if (static_cast<std::size_t>(st.param_count()) == width && st.can_bulk(rows, params)) {
+        if (on_row)
+          for (std::size_t r = 0; r < rows; ++r) on_row(r);
+        const ResetGuard reset(st);
+        st.execute_bulk(rows, params);
+        return st.affected_rows();
+      }
+    }
+    return Connection::execute_batch(sql, width, params, keys, on_row);
+  }
 
   /// The server's id for this connection (what `KILL` takes).
   unsigned long server_thread_id() const noexcept { return mysql_thread_id(link_.mysql); }
