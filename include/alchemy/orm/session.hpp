@@ -408,7 +408,8 @@ class Session {
     if (!st.has_snapshot) return 0;
     std::uint64_t mask = 0;
     const auto& m = *st.mapper;
-    for (std::size_t i = 0; i < m.column_count(); ++i)
+    // The count is read once: for all the compiler knows, the calls could change it.
+    for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
       if (!m.access(i).equal(st.object, st.snapshot)) mask |= std::uint64_t{1} << (i & 63);
     return mask;
   }
@@ -456,17 +457,16 @@ class Session {
       int_key = row.column(offset + int(keys[0]), m.column(keys[0]).type.kind);
       if (int_key.kind() != sql::ValueKind::integer) int_key = {};
     }
-    orm::IdentityKey key{&m, {}};
+    orm::IdentityKey other_key{&m, {}};  // any other key
     if (!int_key.is_null()) {
       if (auto it = identity_.find(&m, int_key.as_integer()); it != identity_.end())
         return hand_out<T>(it->second);
-      key.key = int_key.as_integer();
     } else {
-      key.key = key_of_row(m, row, offset);
-      if (auto it = identity_.find(key); it != identity_.end()) return hand_out<T>(it->second);
+      other_key.key = key_of_row(m, row, offset);
+      if (auto it = identity_.find(other_key); it != identity_.end()) return hand_out<T>(it->second);
     }
     auto st = orm::detail::make_empty_node<T>();
-    for (std::size_t i = 0; i < m.column_count(); ++i)
+    for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
       m.access(i).read(st->object, !int_key.is_null() && i == keys[0]
                                        ? int_key
                                        : row.column(offset + int(i), m.column(i).type.kind));
@@ -475,8 +475,14 @@ class Session {
     st->has_snapshot = true;
     st->state = ObjectState::persistent;
     st->session = this;
-    st->key = std::move(key);
-    identity_.emplace(st->key, st);
+    if (!int_key.is_null()) {  // set in place: no IdentityKey to move
+      st->key.mapper = &m;
+      st->key.key = int_key.as_integer();
+    } else {
+      st->key = std::move(other_key);
+    }
+    // find() found no object for the key, and nothing since added one: no key to compare with.
+    identity_.insert_absent(st);
     return hand_out<T>(std::move(st));
   }
 
