@@ -129,6 +129,23 @@ class Statement final : public dialect::Statement {
       }
     }
   }
+  // column()'s INTEGER case and its text case without a conversion, for values of exactly
+  // that storage class; anything else (NULL, 2.5, '12' in an integer column) goes to column().
+  bool integer_column(int index, sql::TypeKind hint, std::int64_t& out) override {
+    if (hint == sql::TypeKind::boolean) return false;
+    sqlite3_value* const value = column_value(index);
+    if (sqlite3_value_type(value) != SQLITE_INTEGER) return false;
+    out = sqlite3_value_int64(value);
+    return true;
+  }
+  bool text_column(int index, sql::TypeKind hint, std::string_view& out) override {
+    if (hint == sql::TypeKind::datetime || hint == sql::TypeKind::date || hint == sql::TypeKind::blob)
+      return false;
+    sqlite3_value* const value = column_value(index);
+    if (sqlite3_value_type(value) != SQLITE_TEXT) return false;
+    out = value_text(value);
+    return true;
+  }
 
   std::int64_t affected_rows() const noexcept override { return changes_; }
   std::optional<std::int64_t> last_insert_id() const noexcept override {
