@@ -115,6 +115,29 @@ struct Narrow : alchemy::Model<Narrow> {
   ALCHEMY_COLUMN(int16_t, v);
 };
 
+/// One table read through fields of another type than its column's (the loading paths that
+/// take integers and text straight from the driver must do what column() and read() do).
+struct MixedText : alchemy::Model<MixedText> {
+  ALCHEMY_TABLENAME("ty_mixed");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+  ALCHEMY_COLUMN(std::optional<std::string>, v, alchemy::String(20));
+};
+struct MixedInt : alchemy::Model<MixedInt> {
+  ALCHEMY_TABLENAME("ty_mixed");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+  ALCHEMY_COLUMN(std::optional<int64_t>, v);
+};
+struct MixedIntNotNull : alchemy::Model<MixedIntNotNull> {
+  ALCHEMY_TABLENAME("ty_mixed");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+  ALCHEMY_COLUMN(int32_t, v);
+};
+struct MixedStringNotNull : alchemy::Model<MixedStringNotNull> {
+  ALCHEMY_TABLENAME("ty_mixed");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+  ALCHEMY_COLUMN(std::string, v, alchemy::String(20));
+};
+
 constexpr alchemy::Date ymd(int y, unsigned m, unsigned d) {
   return sys_days(year_month_day(year(y), month(m), day(d)));
 }
@@ -593,4 +616,71 @@ TEST_CASE("a flush that updates many rows at once keeps every kind of value", "[
     CHECK(r->d == i * 1.25);
     CHECK(r->maybe == (i % 4 ? std::optional<double>(-i * 0.5) : std::nullopt));
   }
+}
+
+TEST_CASE("text read into an integer field: digits are read, anything else is a DataError", "[suite][types]") {
+  ALCHEMY_FRESH_DB(db, MixedText);
+  const std::pair<int64_t, std::optional<std::string>> rows[] = {
+      {1, "0"}, {2, "12"}, {3, "-7"}, {4, "abc"}, {5, ""}, {6, std::nullopt}};
+  for (const auto& [id, v] : rows) {
+    MixedText t;
+    t.id = id, t.v = v;
+    db->session.add(t);
+  }
+  db->session.commit();
+  db->session.remove();
+
+  auto q = db->session.query<MixedInt>();
+  CHECK(q.get(1)->v == 0);  // 0, not NULL
+  CHECK(q.get(2)->v == 12);
+  CHECK(q.get(3)->v == -7);
+  CHECK_THROWS_AS(q.get(4), alchemy::DataError);
+  CHECK_THROWS_AS(q.get(5), alchemy::DataError);
+  CHECK_FALSE(q.get(6)->v.has_value());
+  CHECK(db->session.query<MixedIntNotNull>().get(1)->v == 0);
+  CHECK_THROWS_WITH(db->session.query<MixedIntNotNull>().get(6),
+                    Catch::Contains("column 'v' of") && Catch::Contains("is NULL in the database"));
+  // The same rows as text: empty is not NULL.
+  auto t = db->session.query<MixedText>();
+  CHECK(t.get(1)->v == "0");
+  CHECK(t.get(5)->v == "");
+  CHECK_FALSE(t.get(6)->v.has_value());
+  CHECK(db->session.query<MixedStringNotNull>().get(5)->v.empty());
+  CHECK_THROWS_WITH(db->session.query<MixedStringNotNull>().get(6), Catch::Contains("is NULL in the database"));
+}
+
+TEST_CASE("SQLite: a value of another storage class than the field's is read as column() reads it", "[suite][types]") {
+  if (test::backend() != "sqlite") return;  // only SQLite stores any value in any column
+  ALCHEMY_FRESH_DB(db, MixedInt);
+  // The column has INTEGER affinity: '12' becomes an integer, the others keep their class.
+  db->session.execute(alchemy::text(
+      "INSERT INTO ty_mixed (id, v) VALUES (1, 0), (2, 2.5), (3, 'abc'), (4, x'3132'), (5, '12'), "
+      "(6, NULL), (7, ''), (8, -1)"));
+  std::vector<std::string> classes;
+  for (const auto& row : db->session.execute(alchemy::text("SELECT typeof(v) FROM ty_mixed ORDER BY id")))
+    classes.push_back(row.get<std::string>(0));
+  REQUIRE(classes == std::vector<std::string>{"integer", "real", "text", "blob", "integer", "null", "text", "integer"});
+
+  auto i = db->session.query<MixedInt>();
+  CHECK(i.get(1)->v == 0);
+  CHECK_THROWS_WITH(i.get(2), Catch::Contains("cannot read a floating point value as integer"));
+  CHECK_THROWS_WITH(i.get(3), Catch::Contains("cannot read a string value as integer"));
+  CHECK_THROWS_WITH(i.get(4), Catch::Contains("cannot read a binary value as integer"));
+  CHECK(i.get(5)->v == 12);
+  CHECK_FALSE(i.get(6)->v.has_value());
+  CHECK_THROWS_WITH(i.get(7), Catch::Contains("cannot read a string value as integer"));
+  CHECK(i.get(8)->v == -1);
+  CHECK_THROWS_WITH(db->session.query<MixedIntNotNull>().get(6), Catch::Contains("is NULL in the database"));
+
+  auto t = db->session.query<MixedText>();
+  CHECK_THROWS_WITH(t.get(1), Catch::Contains("cannot read a integer value as string"));
+  CHECK_THROWS_WITH(t.get(2), Catch::Contains("cannot read a floating point value as string"));
+  CHECK(t.get(3)->v == "abc");
+  CHECK(t.get(4)->v == "12");  // a blob's bytes
+  CHECK_FALSE(t.get(6)->v.has_value());
+  CHECK(t.get(7)->v == "");
+  CHECK(db->session.query<MixedStringNotNull>().get(7)->v.empty());
+  // A query reads the same way as get().
+  CHECK(i.filter(MixedInt::id_.in_({1, 5, 6, 8})).order_by(MixedInt::id_).all().size() == 4);
+  CHECK_THROWS_AS(i.filter(MixedInt::id_ <= 2).all(), alchemy::DataError);
 }

@@ -20,6 +20,7 @@
 
 #include "alchemy/config.hpp"
 #include "alchemy/dialect/dialect.hpp"
+#include "alchemy/dialect/driver.hpp"
 #include "alchemy/error.hpp"
 #include "alchemy/orm/detail/hooks.hpp"
 #include "alchemy/orm/detail/relationship_info.hpp"
@@ -28,9 +29,6 @@
 
 namespace alchemy {
 class Session;
-namespace dialect {
-class Statement;
-}
 }  // namespace alchemy
 
 namespace alchemy::orm {
@@ -44,6 +42,12 @@ class FieldAccess {
   virtual sql::Value get(const void* obj) const = 0;
   /// Stores a value read from the database (NULL into a non-optional field is a DataError).
   virtual void read(void* obj, sql::ValueRef v) const = 0;
+  /// read() of result column `index` of `row`'s current row (whose column type is `hint`).
+  /// Fields of a type the driver can hand over directly override it (the session loads every
+  /// row through it).
+  virtual void read_column(void* obj, dialect::Statement& row, int index, sql::TypeKind hint) const {
+    read(obj, row.column(index, hint));
+  }
   virtual void set(void* obj, const sql::Value& v) const { read(obj, v.ref()); }
   virtual bool equal(const void* a, const void* b) const = 0;
   virtual void copy(void* dst, const void* src) const = 0;

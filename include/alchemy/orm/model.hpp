@@ -240,6 +240,28 @@ class FieldAccessImpl final : public FieldAccess {
     }
     f = TypeTraits<V>::from_ref(v);
   }
+  void read_column(void* obj, dialect::Statement& row, int index, sql::TypeKind hint) const override {
+    // Integer and text values, what most columns hold, straight from the driver when it can
+    // hand them over: exactly what column() would have returned, without building a ValueRef
+    // and a second virtual call. Anything else (NULL, another kind, another driver) goes through
+    // column() and read() as before.
+    if constexpr (std::is_integral_v<V> && !std::is_same_v<V, bool>) {
+      std::int64_t v = 0;
+      if (row.integer_column(index, hint, v)) {
+        static_cast<T*>(obj)->*member_ = TypeTraits<V>::from_ref(sql::ValueRef::integer(v));
+        return;
+      }
+    } else if constexpr (std::is_same_v<V, std::string>) {
+      std::string_view v;
+      if (row.text_column(index, hint, v)) {
+        F& f = static_cast<T*>(obj)->*member_;
+        if constexpr (N::value) f.emplace(v);
+        else f.assign(v);
+        return;
+      }
+    }
+    read(obj, row.column(index, hint));
+  }
   bool equal(const void* a, const void* b) const override {
     return static_cast<const T*>(a)->*member_ == static_cast<const T*>(b)->*member_;
   }

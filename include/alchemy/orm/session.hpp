@@ -374,7 +374,8 @@ class Session {
     if (!st.has_snapshot) return 0;
     std::uint64_t mask = 0;
     const auto& m = *st.mapper;
-    for (std::size_t i = 0; i < m.column_count(); ++i)
+    // The count is read once: for all the compiler knows, the calls could change it.
+    for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
       if (!m.access(i).equal(st.object, st.snapshot)) mask |= std::uint64_t{1} << (i & 63);
     return mask;
   }
@@ -392,32 +393,43 @@ class Session {
     const auto& m = mapper_of<T>();
     const auto& keys = m.key_columns();
     // A single integer key (the usual case) is read once and looked up without a sql::Value.
-    sql::ValueRef int_key;
+    std::int64_t int_key = 0;
+    bool by_int = false;
     if (keys.size() == 1) {
-      int_key = row.column(offset + int(keys[0]), m.column(keys[0]).type.kind);
-      if (int_key.kind() != sql::ValueKind::integer) int_key = {};
+      const int index = offset + int(keys[0]);
+      const auto hint = m.column(keys[0]).type.kind;
+      by_int = row.integer_column(index, hint, int_key);
+      if (!by_int) {
+        const auto v = row.column(index, hint);
+        by_int = v.kind() == sql::ValueKind::integer;
+        if (by_int) int_key = v.as_integer();
+      }
     }
-    orm::IdentityKey key{&m, {}};
-    if (!int_key.is_null()) {
-      if (auto it = identity_.find(&m, int_key.as_integer()); it != identity_.end())
-        return hand_out<T>(it->second);
-      key.key = int_key.as_integer();
+    orm::IdentityKey other_key{&m, {}};  // any other key
+    if (by_int) {
+      if (auto it = identity_.find(&m, int_key); it != identity_.end()) return hand_out<T>(it->second);
     } else {
-      key.key = key_of_row(m, row, offset);
-      if (auto it = identity_.find(key); it != identity_.end()) return hand_out<T>(it->second);
+      other_key.key = key_of_row(m, row, offset);
+      if (auto it = identity_.find(other_key); it != identity_.end()) return hand_out<T>(it->second);
     }
     auto st = orm::detail::make_empty_node<T>();
-    for (std::size_t i = 0; i < m.column_count(); ++i)
-      m.access(i).read(st->object, !int_key.is_null() && i == keys[0]
-                                       ? int_key
-                                       : row.column(offset + int(i), m.column(i).type.kind));
+    for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
+      if (by_int && i == keys[0]) m.access(i).read(st->object, sql::ValueRef::integer(int_key));
+      else m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
+    }
     if (m.has_relationships()) m.assign(st->snapshot, st->object);
     else *static_cast<T*>(st->snapshot) = *static_cast<const T*>(st->object);
     st->has_snapshot = true;
     st->state = ObjectState::persistent;
     st->session = this;
-    st->key = std::move(key);
-    identity_.emplace(st->key, st);
+    if (by_int) {  // set in place: no IdentityKey to move
+      st->key.mapper = &m;
+      st->key.key = int_key;
+    } else {
+      st->key = std::move(other_key);
+    }
+    // find() found no object for the key, and nothing since added one: no key to compare with.
+    identity_.insert_absent(st);
     return hand_out<T>(std::move(st));
   }
 

@@ -102,33 +102,49 @@ class Statement final : public dialect::Statement {
   }
 
   sql::ValueRef column(int index, sql::TypeKind hint) override {
-    switch (sqlite3_column_type(stmt_, index)) {
+    sqlite3_value* const value = column_value(index);
+    switch (sqlite3_value_type(value)) {
       case SQLITE_NULL: return {};
       case SQLITE_INTEGER: {
-        const auto v = sqlite3_column_int64(stmt_, index);
+        const auto v = sqlite3_value_int64(value);
         return hint == sql::TypeKind::boolean ? sql::ValueRef::boolean(v != 0)
                                               : sql::ValueRef::integer(v);
       }
-      case SQLITE_FLOAT: return sql::ValueRef::real(sqlite3_column_double(stmt_, index));
+      case SQLITE_FLOAT: return sql::ValueRef::real(sqlite3_value_double(value));
       case SQLITE_BLOB: {
-        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, index));
-        const auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index));
+        const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(value));
+        const auto n = static_cast<std::size_t>(sqlite3_value_bytes(value));
         return sql::ValueRef::blob({p, n});
       }
       default: {
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
-        const auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index));
-        const std::string_view text(p ? p : "", n);
+        const std::string_view text = value_text(value);
         if (hint == sql::TypeKind::datetime) {
           if (auto t = sql::detail::parse_datetime(text)) return sql::ValueRef::datetime(*t);
         } else if (hint == sql::TypeKind::date) {
           if (auto d = sql::detail::parse_date(text.substr(0, 10))) return sql::ValueRef::date(*d);
         } else if (hint == sql::TypeKind::blob) {
-          return sql::ValueRef::blob({reinterpret_cast<const std::uint8_t*>(text.data()), n});
+          return sql::ValueRef::blob({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
         }
         return sql::ValueRef::text(text);
       }
     }
+  }
+  // column()'s INTEGER case and its text case without a conversion, for values of exactly
+  // that storage class; anything else (NULL, 2.5, '12' in an integer column) goes to column().
+  bool integer_column(int index, sql::TypeKind hint, std::int64_t& out) override {
+    if (hint == sql::TypeKind::boolean) return false;
+    sqlite3_value* const value = column_value(index);
+    if (sqlite3_value_type(value) != SQLITE_INTEGER) return false;
+    out = sqlite3_value_int64(value);
+    return true;
+  }
+  bool text_column(int index, sql::TypeKind hint, std::string_view& out) override {
+    if (hint == sql::TypeKind::datetime || hint == sql::TypeKind::date || hint == sql::TypeKind::blob)
+      return false;
+    sqlite3_value* const value = column_value(index);
+    if (sqlite3_value_type(value) != SQLITE_TEXT) return false;
+    out = value_text(value);
+    return true;
   }
 
   std::int64_t affected_rows() const noexcept override { return changes_; }
@@ -143,6 +159,19 @@ class Statement final : public dialect::Statement {
 
  private:
   enum class State { idle, row, done };
+  // Each sqlite3_column_X(stmt, i) is sqlite3_value_X() of the column's value, wrapped in the
+  // connection's mutex and a check that records an allocation failure of the read in the
+  // statement (which column() never looked at). Taking the value once and reading it with
+  // sqlite3_value_X() does the same reads with one wrapper per column instead of two or three:
+  // 300 instructions less per object of four columns. The value is "unprotected", which makes
+  // no difference here: the connection has no mutex (SQLITE_OPEN_NOMUTEX) and one thread uses
+  // it at a time.
+  sqlite3_value* column_value(int index) const noexcept { return sqlite3_column_value(stmt_, index); }
+  static std::string_view value_text(sqlite3_value* value) noexcept {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(value));  // before the size
+    const auto n = static_cast<std::size_t>(sqlite3_value_bytes(value));
+    return {p ? p : "", n};
+  }
   void step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) {

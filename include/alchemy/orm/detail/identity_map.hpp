@@ -95,6 +95,17 @@ class IdentityMap {
     ++size_;
     return {at(i), true};
   }
+  /// Inserts `st` under its own key, which the caller knows is not in the map (find() just
+  /// failed): emplace() without comparing keys.
+  void insert_absent(const StatePtr& st) {
+    reserve_one();
+    const std::size_t h = hash(st->key);
+    std::size_t i = index(h);
+    while (slots_[i].state) i = next(i);
+    slots_[i].hash = h;
+    slots_[i].state = st;
+    ++size_;
+  }
   /// Inserts `st` under `k` (== st->key), replacing what held the key.
   void insert_or_assign(const IdentityKey& k, const StatePtr& st) {
     reserve_one();
@@ -175,9 +186,12 @@ class IdentityMap {
     return npos;
   }
 
-  /// Room for one more entry at a load factor of at most 1/2.
+  /// Room for one more entry at a load factor of at most 1/2. The test stays inline in each
+  /// insert; the rare rehash is a call.
   void reserve_one() {
-    if ((size_ + 1) * 2 <= slots_.size()) return;
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+  }
+  void grow() {
     std::vector<Slot> old(std::max<std::size_t>(16, slots_.size() * 2));
     old.swap(slots_);
     for (auto& s : old) {
