@@ -107,7 +107,7 @@ inline double cpu_seconds() {
   return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
-/// Under `valgrind --tool=callgrind` (scripts/bench-profile.sh), ends one part of the profile:
+/// Under `valgrind --tool=callgrind` (docs/performance.md, "How to run it"), ends one part of the profile:
 /// each phase gets its own instruction count. A no-op otherwise.
 inline void profile_mark(const char* label) { BENCH_CALLGRIND_DUMP(label); }
 
