@@ -684,3 +684,25 @@ TEST_CASE("SQLite: a value of another storage class than the field's is read as 
   CHECK(i.filter(MixedInt::id_.in_({1, 5, 6, 8})).order_by(MixedInt::id_).all().size() == 4);
   CHECK_THROWS_AS(i.filter(MixedInt::id_ <= 2).all(), alchemy::DataError);
 }
+
+TEST_CASE("a flush that updates 20 MB of text in one batch writes each row", "[suite][types]") {
+  // 20 MB of new text in one batch, more than MariaDB's default max_allowed_packet (16 MiB):
+  // its array binding splits the batch into executions of at most 4 MiB (or a quarter of
+  // max_allowed_packet), where one execution would be refused.
+  ALCHEMY_FRESH_DB(db, Strs);
+  constexpr int n = 40;
+  const auto body = [](int i) { return std::string(512 * 1024, char('a' + i % 26)) + std::to_string(i); };
+  for (int i = 1; i <= n; ++i) {
+    Strs t;
+    t.id = i, t.ten = "t", t.body = "old";
+    db->session.add(t);
+  }
+  db->session.commit();
+  for (int i = 1; i <= n; ++i) db->session.get<Strs>(int64_t(i))->body = body(i);
+  db->session.commit();
+  db->session.remove();
+  int same = 0;
+  for (int i = 1; i <= n; ++i)
+    if (db->session.get<Strs>(int64_t(i))->body == body(i)) ++same;
+  CHECK(same == n);
+}

@@ -241,7 +241,7 @@ struct BulkColumn {
   std::vector<double> reals;
   std::vector<signed char> booleans;
   std::vector<MYSQL_TIME> times;
-  std::vector<const MYSQL_TIME*> time_ptrs;  ///< the client reads dates through pointers, as text
+  std::vector<const MYSQL_TIME*> time_ptrs;  ///< the client reads dates through an array of pointers
   std::vector<const char*> texts;
   std::vector<unsigned long> length;
   std::vector<char> indicator;
@@ -815,23 +815,65 @@ class MysqlConnection final : public Connection {
   std::size_t multirow_rows() const noexcept override { return 1000; }
 
   /// A batch without generated keys (the unit of work's UPDATEs and DELETEs by key) goes in one
-  /// execution through MariaDB's array binding where the server has it; otherwise, and for
-  /// batches that need keys or mix kinds of values in a parameter, one execution per row.
+  /// execution through MariaDB's array binding where the server has it, split so that no
+  /// execution carries more than bulk_bytes() of values (the server refuses a packet larger than
+  /// its max_allowed_packet, where the same rows one by one would pass).
+  /// Batches that need keys, or mix kinds of values in a parameter, go one execution per row.
   std::int64_t execute_batch(const std::string& sql, std::size_t width, std::span<const sql::ValueRef> params,
                              std::vector<std::int64_t>* keys,
                              const std::function<void(std::size_t)>& on_row = {}) override {
-    if (!keys && width != 0 && params.size() % width == 0) {
-      auto& st = prepare_mysql(sql);
-      const std::size_t rows = params.size() / width;
-      if (static_cast<std::size_t>(st.param_count()) == width && st.can_bulk(rows, params)) {
-        if (on_row)
-          for (std::size_t r = 0; r < rows; ++r) on_row(r);
-        const ResetGuard reset(st);
-        st.execute_bulk(rows, params);
-        return st.affected_rows();
+    if (keys || width == 0 || params.size() % width != 0)
+      return Connection::execute_batch(sql, width, params, keys, on_row);
+    auto& st = prepare_mysql(sql);
+    const std::size_t rows = params.size() / width;
+    if (static_cast<std::size_t>(st.param_count()) != width || !st.can_bulk(rows, params))
+      return Connection::execute_batch(sql, width, params, keys, on_row);
+    const std::size_t budget = bulk_bytes();
+    std::int64_t affected = 0;
+    for (std::size_t first = 0; first < rows;) {
+      std::size_t end = first, bytes = 0;
+      for (; end < rows; ++end) {
+        std::size_t row_bytes = 0;
+        for (std::size_t c = 0; c < width; ++c) {
+          const auto v = params[end * width + c];
+          row_bytes += v.kind() == sql::ValueKind::text || v.kind() == sql::ValueKind::blob ? v.as_text().size() + 9 : 9;
+        }
+        if (end > first && bytes + row_bytes > budget) break;
+        bytes += row_bytes;
       }
+      const auto chunk = params.subspan(first * width, (end - first) * width);
+      if (end - first == 1) {  // one row: a plain execution
+        affected += Connection::execute_batch(sql, width, chunk, nullptr, [&](std::size_t) {
+          if (on_row) on_row(first);
+        });
+      } else {
+        if (on_row)
+          for (std::size_t r = first; r < end; ++r) on_row(r);
+        const ResetGuard reset(st);
+        st.execute_bulk(end - first, chunk);
+        affected += st.affected_rows();
+      }
+      first = end;
     }
-    return Connection::execute_batch(sql, width, params, keys, on_row);
+    return affected;
+  }
+
+  /// The most bytes of values one array-bound execution carries: 4 MiB, or a quarter of the
+  /// server's max_allowed_packet if that is less (read once per connection).
+  std::size_t bulk_bytes() {
+    if (!bulk_bytes_) {
+      auto& st = prepare_mysql("SELECT @@max_allowed_packet");
+      const ResetGuard reset(st);
+      st.execute();
+      std::size_t limit = std::size_t{4} << 20;
+      if (st.next()) {
+        const auto v = st.column(0, sql::TypeKind::big_integer);
+        if (v.kind() == sql::ValueKind::integer && v.as_integer() > 0)
+          limit = std::min(limit, static_cast<std::size_t>(v.as_integer()) / 4);
+      }
+      bulk_bytes_ = limit;
+    }
+    return *bulk_bytes_;
   }
 
   /// The server's id for this connection (what `KILL` takes).
@@ -852,6 +894,7 @@ class MysqlConnection final : public Connection {
   detail::Link link_;
   std::unordered_map<std::string, std::unique_ptr<MysqlStatement>> statements_;
   std::optional<std::int64_t> key_step_;  // multirow_key_step(): 0 when there is none
+  std::optional<std::size_t> bulk_bytes_;  // bulk_bytes()
 };
 
 namespace detail {
