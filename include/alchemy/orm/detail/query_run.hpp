@@ -16,14 +16,18 @@
 
 namespace alchemy::orm::detail {
 
-/// One SELECT of a query, sent: while this lives the session is marked in use by the calling
-/// thread, and the statement (autoflush first; checked against its FROM, compiled once per
-/// shape, prepared, bound and run) is open for reading rows. It is reset when this goes away.
-/// `s` must outlive it: SQLite binds its values without copying them.
+/// One SELECT sent on `m`'s connection: while this lives the session is marked in use by the
+/// calling thread, and the statement (compiled once per shape, prepared, bound and run) is open
+/// for reading rows. It is reset when this goes away. `s` must outlive it: SQLite binds its
+/// values without copying them.
 class QueryRun {
  public:
+  /// A user's query autoflushes first and is checked against its FROM; a relationship loader's
+  /// SELECT, built from the mapping, is sent as it is.
+  enum class Kind { query, loader };
+
   QueryRun(Session& session, const Mapper& m, const sql::Select& s,
-           sql::SelectForm form = sql::SelectForm::rows);
+           sql::SelectForm form = sql::SelectForm::rows, Kind kind = Kind::query);
   ~QueryRun() { st_->reset(); }
   QueryRun(const QueryRun&) = delete;
   QueryRun& operator=(const QueryRun&) = delete;
@@ -37,11 +41,12 @@ class QueryRun {
 };
 
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
-ALCHEMY_INLINE QueryRun::QueryRun(Session& session, const Mapper& m, const sql::Select& s, sql::SelectForm form)
+ALCHEMY_INLINE QueryRun::QueryRun(Session& session, const Mapper& m, const sql::Select& s, sql::SelectForm form,
+                                  Kind kind)
     : guard_(session.use()) {
-  session.autoflush_for_query();
+  if (kind == Kind::query) session.autoflush_for_query();
   auto& conn = session.connection_for(m);
-  check_from(s);  // only columns of its FROM
+  if (kind == Kind::query) check_from(s);  // only columns of its FROM
   std::vector<sql::ValueRef> params;  // SQL compiled once per statement shape
   shape_ = sql::compile_cached(session.conn_dialect(m).compiler(), s, form, params);
   auto& st = conn.prepare(shape_->sql);

@@ -144,12 +144,9 @@ struct SessionAccess {
   /// Runs `sel` on `m`'s connection and calls on_row(statement) for each row.
   template <class OnRow>
   static void run(Session& s, const Mapper& m, const sql::Select& sel, OnRow&& on_row) {
-    auto& conn = s.connection_for(m);
-    std::vector<sql::ValueRef> params;  // a lazy load's SELECT has one shape: compiled once
-    const auto shape = sql::compile_cached(s.conn_dialect(m).compiler(), sel, sql::SelectForm::rows, params);
-    auto& st = conn.prepare(shape->sql);
-    const dialect::ResetGuard reset(st);
-    conn.run(st, params);
+    // A lazy load's SELECT has one shape: QueryRun compiles it once.
+    QueryRun run(s, m, sel, sql::SelectForm::rows, QueryRun::Kind::loader);
+    auto& st = run.statement();
     while (st.next()) on_row(st);
   }
 
