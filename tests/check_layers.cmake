@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Fails when a header includes a higher layer (sql <- dialect <- engine <- orm) or when a C client
-# header appears outside a dialect's driver.hpp / errors.hpp.
+# header appears outside a dialect's driver.hpp / errors.hpp / detail/.
 file(GLOB_RECURSE headers RELATIVE ${ROOT} ${ROOT}/*.hpp)
 set(bad "")
 foreach(h IN LISTS headers)
@@ -17,7 +17,7 @@ foreach(h IN LISTS headers)
     elseif(h MATCHES "^orm/" AND line MATCHES "alchemy/dialect/[a-z]+/")
       list(APPEND bad "${h}: ${line}")
     endif()
-    if(line MATCHES "<(sqlite3|libpq-fe|mysql)\\.h>" AND NOT h MATCHES "^dialect/[a-z]+/(driver|errors)\\.hpp$")
+    if(line MATCHES "<(sqlite3|libpq-fe|mysql)\\.h>" AND NOT h MATCHES "^dialect/[a-z]+/((driver|errors)|detail/[a-z_]+)\\.hpp$")
       list(APPEND bad "${h}: ${line}")
     endif()
   endforeach()

@@ -133,6 +133,17 @@ inline bool redact_between(std::string& msg, std::string_view open, std::string_
   return true;
 }
 
+/// An error the client library (or the driver) reports, not the server.
+inline DatabaseErrorInfo client_error(std::string message, std::string statement,
+                                      std::string sqlstate = "HY000") {
+  DatabaseErrorInfo info;
+  info.message = std::move(message);
+  info.statement = std::move(statement);
+  info.sqlstate = std::move(sqlstate);
+  info.driver = "mysql";
+  return info;
+}
+
 }  // namespace detail
 
 /// The server's message with any quoted value replaced by '***'. Messages of errors known to
