@@ -28,6 +28,7 @@
 
 #include "alchemy/orm/mapper.hpp"
 #include "alchemy/sql/expression.hpp"
+#include "alchemy/sql/statement.hpp"
 #include "alchemy/sql/type_traits.hpp"
 
 namespace alchemy {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "alchemy/orm/detail/from_check.hpp"
+#include "alchemy/orm/detail/query_bulk.hpp"
 #include "alchemy/orm/keyset.hpp"
 #include "alchemy/orm/session.hpp"
 #include "alchemy/sql/statement.hpp"
@@ -57,24 +58,6 @@ sql::Value any_value(const V& v) {
   else static_assert(sizeof(U) == 0, "alchemy: no TypeTraits for this value's type");
 }
 
-/// Checks that a value fits a column named at run time.
-inline void check_value(const Mapper& m, const sql::Column& c, const sql::Value& v, std::string_view what) {
-  if (v.is_null()) return;
-  const auto want = sql::value_kind(c.type.kind);
-  const bool ok = v.kind() == want || (want == sql::ValueKind::real && v.kind() == sql::ValueKind::integer);
-  if (!ok)
-    throw ArgumentError(std::string(what) + ": column '" + c.name + "' of " + m.class_name() + " holds " +
-                        std::string(sql::kind_name(want)) + " values, got " +
-                        std::string(sql::kind_name(v.kind())));
-}
-
-inline const sql::Column& find_column(const Mapper& m, std::string_view name) {
-  const auto* c = m.find(name);
-  if (!c)
-    throw InvalidRequestError("Entity namespace for \"" + m.table().name() + "\" has no property \"" +
-                              std::string(name) + "\"");
-  return *c;
-}
 }  // namespace orm::detail
 
 template <class T>
@@ -327,63 +310,17 @@ class Query {
   std::int64_t update(std::initializer_list<std::pair<std::string_view, sql::Value>> values,
                       SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    refuse_bulk_with_joins();
-    const auto& m = mapper_of<T>();
-    std::vector<std::pair<const sql::Column*, sql::Value>> sets;
-    for (const auto& [name, v] : values) {
-      const auto& c = orm::detail::find_column(m, name);
-      if (c.primary_key) throw InvalidRequestError("update(): changing primary keys is not supported");
-      if (v.is_null() && !c.nullable)
-        throw ArgumentError("update(): column '" + c.name + "' is NOT NULL");
-      orm::detail::check_value(m, c, v, "update()");
-      sets.emplace_back(&c, v);
-    }
-    const auto guard = session_->use();
-    session_->autoflush_for_query();
-    auto keys = matching_keys();
-    auto& conn = session_->connection_for(m);
-    const auto compiled = conn_dialect().compiler().update_where(m.table(), sets, stmt_.where);
-    const auto n = execute_counted(conn, compiled);
-    // Keep the session's objects in step (SQLAlchemy's synchronize_session="fetch").
-    for (auto& k : keys) {
-      auto it = session_->identity_.find(orm::IdentityKey{&m, std::move(k)});
-      if (it == session_->identity_.end()) continue;
-      const auto& st = it->second;
-      if (!st->before_transaction && !st->new_in_transaction) {
-        st->before_transaction = m.clone(st->snapshot);
-        session_->tx_touched_.push_back(st);
-      }
-      for (const auto& [c, v] : sets) {
-        m.access(std::size_t(c->position)).set(st->object, v);
-        m.access(std::size_t(c->position)).set(st->snapshot, v);
-      }
-    }
-    return n;
+    return orm::detail::QueryBulk::update(*session_, mapper_of<T>(), stmt_, values);
   }
 
   /// Bulk DELETE of every matching row; objects in the session become deleted.
   std::int64_t delete_(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    refuse_bulk_with_joins();
-    const auto& m = mapper_of<T>();
-    const auto guard = session_->use();
-    session_->autoflush_for_query();
-    auto keys = matching_keys();
-    auto& conn = session_->connection_for(m);
-    const auto n = execute_counted(conn, conn_dialect().compiler().delete_where(m.table(), stmt_.where));
-    for (auto& k : keys) {
-      auto it = session_->identity_.find(orm::IdentityKey{&m, std::move(k)});
-      if (it == session_->identity_.end()) continue;
-      auto st = it->second;
-      session_->identity_.erase(it);
-      st->state = ObjectState::deleted;
-      session_->tx_deleted_.push_back(st);
-    }
-    return n;
+    return orm::detail::QueryBulk::delete_(*session_, mapper_of<T>(), stmt_);
   }
 
   /// The SQL this query runs, with placeholders (SQLAlchemy's str(query)).
-  std::string statement() const { return compile(stmt_).sql; }
+  std::string statement() const { return orm::detail::QueryBulk::statement(*session_, mapper_of<T>(), stmt_); }
   /// The SELECT this query compiles from.
   const sql::Select& select() const noexcept { return stmt_; }
 
@@ -400,8 +337,6 @@ class Query {
   }
 
  private:
-  const dialect::Dialect& conn_dialect() const { return session_->conn_dialect(mapper_of<T>()); }
-
   /// The loader options, and the relationships declared eager, over the objects a query loaded.
   void eager_load(const std::vector<std::shared_ptr<T>>& objects) const {
     const auto& m = mapper_of<T>();
@@ -411,12 +346,6 @@ class Query {
     for (const auto& o : objects) states.emplace_back(o, orm::detail::state_of(*o));
     const auto guard = session_->use();
     orm::detail::eager_load(*session_, m, states, load_);
-  }
-
-  /// The SQL of `s`, after checking that it uses only columns of its FROM.
-  sql::Compiled compile(const sql::Select& s, sql::SelectForm form = sql::SelectForm::rows) const {
-    orm::detail::check_from(s);
-    return conn_dialect().compiler().select(s, form);
   }
 
   /// The objects of `s`'s rows; with joins, each once, in the order first seen.
@@ -477,24 +406,11 @@ class Query {
     return out;
   }
 
-  void refuse_bulk_with_joins() const {
-    // SQLAlchemy's rule for Query.update() / delete().
-    if (!stmt_.joins.empty())
-      throw InvalidRequestError("Can't call update() or delete_() when join() or outerjoin() has been called");
-  }
-
   template <class OnRow>
   void run(const sql::Select& s, OnRow&& on_row) const {
     orm::detail::QueryRun run(*session_, mapper_of<T>(), s);
     auto& st = run.statement();
     while (st.next()) on_row(st);
-  }
-
-  static void bind_and_run(engine::Connection& conn, dialect::Statement& st, const sql::Compiled& c) {
-    std::vector<sql::ValueRef> refs;
-    refs.reserve(c.params.size());
-    for (const auto& p : c.params) refs.push_back(p.ref());
-    conn.run(st, refs);
   }
 
   std::int64_t scalar(sql::SelectForm form) const {
@@ -503,32 +419,6 @@ class Query {
     std::int64_t n = 0;
     if (st.next()) n = TypeTraits<std::int64_t>::from_ref(st.column(0, sql::TypeKind::big_integer));
     return n;
-  }
-
-  std::int64_t execute_counted(engine::Connection& conn, const sql::Compiled& c) const {
-    auto& st = conn.prepare(c.sql);
-    const dialect::ResetGuard reset(st);
-    bind_and_run(conn, st, c);
-    return st.affected_rows();
-  }
-
-  /// Keys of the rows the criteria match, read before a bulk UPDATE or DELETE.
-  std::vector<sql::Value> matching_keys() const {
-    const auto& m = mapper_of<T>();
-    if (m.key_columns().size() != 1)
-      throw InvalidRequestError("bulk update()/delete_() need a single-column primary key");
-    sql::Select s;
-    s.table = stmt_.table;
-    s.columns = {&m.column(m.key_columns()[0])};
-    s.where = stmt_.where;
-    std::vector<sql::Value> keys;
-    auto& conn = session_->connection_for(m);
-    const auto compiled = compile(s);
-    auto& st = conn.prepare(compiled.sql);
-    const dialect::ResetGuard reset(st);
-    bind_and_run(conn, st, compiled);
-    while (st.next()) keys.emplace_back(st.column(0, m.column(m.key_columns()[0]).type.kind));
-    return keys;
   }
 
   template <class, class...>

@@ -12,7 +12,13 @@
 
 #include "alchemy/config.hpp"
 #include "alchemy/orm/detail/from_check.hpp"
+#if ALCHEMY_IMPL
 #include "alchemy/sql/compiler.hpp"
+#endif
+
+namespace alchemy::sql::detail {
+struct CompiledShape;
+}  // namespace alchemy::sql::detail
 
 namespace alchemy::orm::detail {
 
