@@ -21,13 +21,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "alchemy/orm/detail/from_check.hpp"
-#include "alchemy/orm/detail/query_bulk.hpp"
+#include "alchemy/orm/detail/query_core.hpp"
 #include "alchemy/orm/keyset.hpp"
 #include "alchemy/orm/session.hpp"
 #include "alchemy/sql/statement.hpp"
@@ -252,22 +250,12 @@ class Query {
   /// Every matching object, each once (a join can repeat one).
   std::vector<std::shared_ptr<T>> all(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    const LoadOption* joined = joined_option();
-    auto out = joined ? objects_joined(*joined) : objects(stmt_);
-    eager_load(out);
-    return out;
+    return objects_of(orm::detail::QueryCore::all(*session_, mapper_of<T>(), stmt_, load_));
   }
   /// The first matching object (LIMIT 1), or null.
   std::shared_ptr<T> first(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    sql::Select s = stmt_;
-    s.limit = 1;
-    std::shared_ptr<T> out;
-    run(s, [&](dialect::Statement& row) {
-      if (!out) out = session_->materialize<T>(row);
-    });
-    if (out) eager_load({out});
-    return out;
+    return object_of(orm::detail::QueryCore::first(*session_, mapper_of<T>(), stmt_, load_));
   }
   /// Exactly one object; NoResultFound or MultipleResultsFound otherwise.
   std::shared_ptr<T> one(SourceLocation where = SourceLocation::current()) const {
@@ -279,24 +267,17 @@ class Query {
   /// One object or null; MultipleResultsFound when there are several.
   std::shared_ptr<T> one_or_none(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    sql::Select s = stmt_;
-    // A join repeats an object in several rows: then every row is read, so that two rows of
-    // one object are not taken for two objects, nor a third hidden by the limit.
-    if (s.joins.empty() && (!s.limit || *s.limit > 2)) s.limit = 2;
-    const auto rows = objects(s);
-    if (rows.size() > 1) throw MultipleResultsFound("Multiple rows were found when exactly one was required");
-    eager_load(rows);
-    return rows.empty() ? nullptr : rows.front();
+    return object_of(orm::detail::QueryCore::one_or_none(*session_, mapper_of<T>(), stmt_, load_));
   }
   /// The number of matching rows (SELECT count(*) FROM (query)).
   std::int64_t count(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    return scalar(sql::SelectForm::count);
+    return orm::detail::QueryCore::scalar(*session_, mapper_of<T>(), stmt_, sql::SelectForm::count);
   }
   /// Whether any row matches.
   bool exists(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    return scalar(sql::SelectForm::exists) != 0;
+    return orm::detail::QueryCore::scalar(*session_, mapper_of<T>(), stmt_, sql::SelectForm::exists) != 0;
   }
   /// The object with this primary key (Session::get).
   template <class K>
@@ -310,17 +291,17 @@ class Query {
   std::int64_t update(std::initializer_list<std::pair<std::string_view, sql::Value>> values,
                       SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    return orm::detail::QueryBulk::update(*session_, mapper_of<T>(), stmt_, values);
+    return orm::detail::QueryCore::update(*session_, mapper_of<T>(), stmt_, values);
   }
 
   /// Bulk DELETE of every matching row; objects in the session become deleted.
   std::int64_t delete_(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    return orm::detail::QueryBulk::delete_(*session_, mapper_of<T>(), stmt_);
+    return orm::detail::QueryCore::delete_(*session_, mapper_of<T>(), stmt_);
   }
 
   /// The SQL this query runs, with placeholders (SQLAlchemy's str(query)).
-  std::string statement() const { return orm::detail::QueryBulk::statement(*session_, mapper_of<T>(), stmt_); }
+  std::string statement() const { return orm::detail::QueryCore::statement(*session_, mapper_of<T>(), stmt_); }
   /// The SELECT this query compiles from.
   const sql::Select& select() const noexcept { return stmt_; }
 
@@ -337,29 +318,15 @@ class Query {
   }
 
  private:
-  /// The loader options, and the relationships declared eager, over the objects a query loaded.
-  void eager_load(const std::vector<std::shared_ptr<T>>& objects) const {
-    const auto& m = mapper_of<T>();
-    if (objects.empty() || (load_.empty() && !m.has_relationships())) return;
-    std::vector<std::shared_ptr<orm::InstanceState>> states;
-    states.reserve(objects.size());
-    for (const auto& o : objects) states.emplace_back(o, orm::detail::state_of(*o));
-    const auto guard = session_->use();
-    orm::detail::eager_load(*session_, m, states, load_);
+  /// The model's objects for the states QueryCore loaded (their nodes own them).
+  static std::shared_ptr<T> object_of(std::shared_ptr<orm::InstanceState>&& st) noexcept {
+    T* obj = st ? static_cast<T*>(st->object) : nullptr;
+    return std::shared_ptr<T>(std::move(st), obj);
   }
-
-  /// The objects of `s`'s rows; with joins, each once, in the order first seen.
-  std::vector<std::shared_ptr<T>> objects(const sql::Select& s) const {
+  static std::vector<std::shared_ptr<T>> objects_of(std::vector<std::shared_ptr<orm::InstanceState>>&& states) {
     std::vector<std::shared_ptr<T>> out;
-    if (s.joins.empty()) {
-      run(s, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
-      return out;
-    }
-    std::unordered_set<const void*> seen;  // not T*: one instantiation for every model
-    run(s, [&](dialect::Statement& row) {
-      auto obj = session_->materialize<T>(row);
-      if (seen.insert(obj.get()).second) out.push_back(std::move(obj));
-    });
+    out.reserve(states.size());
+    for (auto& st : states) out.push_back(object_of(std::move(st)));
     return out;
   }
 
@@ -391,34 +358,11 @@ class Query {
     return q;
   }
 
-  /// The first joinedload() a JOIN can serve, or null (orm::detail::joined_option).
-  const LoadOption* joined_option() const { return orm::detail::joined_option(mapper_of<T>(), stmt_, load_); }
-
-  /// The objects, with relationship `o` loaded by LEFT OUTER JOINs in the same statement.
-  std::vector<std::shared_ptr<T>> objects_joined(const LoadOption& o) const {
-    auto states = orm::detail::load_joined(*session_, mapper_of<T>(), stmt_, o);
-    std::vector<std::shared_ptr<T>> out;
-    out.reserve(states.size());
-    for (auto& st : states) {
-      T* obj = static_cast<T*>(st->object);
-      out.emplace_back(std::move(st), obj);
-    }
-    return out;
-  }
-
   template <class OnRow>
   void run(const sql::Select& s, OnRow&& on_row) const {
     orm::detail::QueryRun run(*session_, mapper_of<T>(), s);
     auto& st = run.statement();
     while (st.next()) on_row(st);
-  }
-
-  std::int64_t scalar(sql::SelectForm form) const {
-    orm::detail::QueryRun run(*session_, mapper_of<T>(), stmt_, form);
-    auto& st = run.statement();
-    std::int64_t n = 0;
-    if (st.next()) n = TypeTraits<std::int64_t>::from_ref(st.column(0, sql::TypeKind::big_integer));
-    return n;
   }
 
   template <class, class...>

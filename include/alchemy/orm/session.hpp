@@ -52,7 +52,7 @@ namespace orm::detail {
 struct Flush;
 struct SessionAccess;
 class QueryRun;
-struct QueryBulk;
+struct QueryCore;
 struct RelationshipFlush;
 
 /// The session's identity key for a key value given by the user.
@@ -301,7 +301,7 @@ class Session {
   friend struct orm::detail::Flush;
   friend struct orm::detail::SessionAccess;
   friend class orm::detail::QueryRun;
-  friend struct orm::detail::QueryBulk;
+  friend struct orm::detail::QueryCore;
   friend struct orm::detail::RelationshipFlush;
   friend class SessionTransaction;
   template <class>
