@@ -27,7 +27,7 @@
 #include <type_traits>
 #include <utility>
 
-#include <fmt/format.h>
+#include <fmt/format.h>  // fmt 9 defines formatter<string_view>::format, which models' formatters use, here
 
 #include "alchemy/config.hpp"
 #include "alchemy/orm/column.hpp"
