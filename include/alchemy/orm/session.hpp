@@ -465,10 +465,10 @@ class Session {
       if (auto it = identity_.find(other_key); it != identity_.end()) return hand_out<T>(it->second);
     }
     auto st = orm::detail::make_empty_node<T>();
-    for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
-      if (by_int && i == keys[0]) m.access(i).read(st->object, sql::ValueRef::integer(int_key));
-      else m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
-    }
+    // Every column through read_column(), the key too: its typed read costs less than a
+    // ValueRef built here and passed by value to read().
+    for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
+      m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
     take_snapshot(*st);
     st->state = ObjectState::persistent;
     st->session = this;
