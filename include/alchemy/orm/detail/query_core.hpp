@@ -207,13 +207,12 @@ ALCHEMY_INLINE std::int64_t QueryCore::update(Session& session, const Mapper& m,
     auto it = session.identity_.find(IdentityKey{&m, std::move(k)});
     if (it == session.identity_.end()) continue;
     const auto& st = it->second;
-    if (!st->before_transaction && !st->new_in_transaction) {
-      st->before_transaction = m.clone(st->snapshot);
-      session.tx_touched_.push_back(st);
-    }
+    const bool first = !st->before_transaction && !st->new_in_transaction;
+    if (first) session.tx_touched_.push_back(st);
+    bool keep_before = first;  // the snapshot as it was becomes the before-image
     for (const auto& [c, v] : sets) {
       m.access(std::size_t(c->position)).set(st->object, v);
-      m.access(std::size_t(c->position)).set(st->snapshot, v);
+      session.set_snapshot_column(*st, std::size_t(c->position), v.ref(), std::exchange(keep_before, false));
     }
   }
   return n;
