@@ -12,8 +12,8 @@
 
 #include <cstdint>
 #include <initializer_list>
-#include <string>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
@@ -44,6 +44,7 @@ inline const sql::Column& find_column(const Mapper& m, std::string_view name) {
                               std::string(name) + "\"");
   return *c;
 }
+
 struct QueryCore {
   using StatePtr = std::shared_ptr<InstanceState>;
   using Values = std::initializer_list<std::pair<std::string_view, sql::Value>>;
