@@ -69,9 +69,10 @@ struct MapperSql {
 /// A model class's mapping.
 class Mapper {
  public:
-  explicit Mapper(std::string class_name) : class_name_(std::move(class_name)), table_("") {}
+  explicit Mapper(std::string class_name);
   Mapper(const Mapper&) = delete;
   Mapper& operator=(const Mapper&) = delete;
+  ~Mapper();
 
   const std::string& class_name() const noexcept { return class_name_; }
   const sql::Table& table() const noexcept { return table_; }
@@ -167,6 +168,9 @@ class Mapper {
 };
 
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE Mapper::Mapper(std::string class_name) : class_name_(std::move(class_name)), table_("") {}
+ALCHEMY_INLINE Mapper::~Mapper() = default;
+
 ALCHEMY_INLINE std::size_t Mapper::add(sql::Column column, std::unique_ptr<FieldAccess> access, bool explicit_autoinc) {
   if (table_.find(column.name))
     throw ArgumentError("model " + class_name_ + " declares column '" + column.name + "' twice");

@@ -53,6 +53,7 @@ struct Flush;
 struct SessionAccess;
 struct SessionDiagnostics;
 class QueryRun;
+struct QueryCore;
 struct RelationshipFlush;
 
 /// The session's identity key for a key value given by the user.
@@ -262,7 +263,11 @@ class Session {
 
   /// Reloads an object's fields from the database, dropping unflushed changes.
   template <ModelType T>
-  void refresh(const std::shared_ptr<T>& obj);
+  void refresh(const std::shared_ptr<T>& obj) {
+    const auto guard = use();
+    check_usable();
+    refresh_state(state_ptr(obj));
+  }
   /// Removes an object from the session: persistent → detached, pending → transient.
   template <ModelType T>
   void expunge(const std::shared_ptr<T>& obj) {
@@ -298,6 +303,7 @@ class Session {
   friend struct orm::detail::SessionAccess;
   friend struct orm::detail::SessionDiagnostics;
   friend class orm::detail::QueryRun;
+  friend struct orm::detail::QueryCore;
   friend struct orm::detail::RelationshipFlush;
   friend class SessionTransaction;
   template <class>
@@ -336,6 +342,14 @@ class Session {
     T* obj = static_cast<T*>(st->object);
     return std::shared_ptr<T>(std::move(st), obj);
   }
+
+  /// upsert() of objects of `m`, once the action is known (orm/detail/execute.hpp); `update_all`:
+  /// do_update() without columns, else the columns `on_update` (none: do_nothing()).
+  std::int64_t upsert_rows(const orm::Mapper& m, const std::vector<const void*>& objs,
+                           const std::vector<std::size_t>& on_target, const std::vector<std::size_t>& on_update,
+                           bool update_all);
+  /// refresh() once the object's state is known (orm/detail/flush.hpp).
+  void refresh_state(const StatePtr& st);
 
   /// A transient object becomes pending, a detached one persistent again; then cascade
   /// save-update along its relationships (orm/detail/relationship_load.hpp).
@@ -756,9 +770,11 @@ ALCHEMY_INLINE bool Session::in_transaction() const noexcept {
 
 #include "alchemy/orm/detail/query_run.hpp"
 #include "alchemy/orm/detail/relationship_load.hpp"
+#if ALCHEMY_IMPL  // the unit of work and transactions: nothing in them is a template a user instantiates
 #include "alchemy/orm/detail/relationship_flush.hpp"
 #include "alchemy/orm/detail/flush.hpp"
 #include "alchemy/orm/detail/transaction.hpp"
+#endif
 #include "alchemy/orm/detail/flush_hooks.hpp"
 #include "alchemy/orm/detail/execute.hpp"
 
