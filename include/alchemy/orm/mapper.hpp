@@ -135,10 +135,9 @@ class Mapper {
 
   /// Type-erased object operations, set by the model.
   std::string (*repr)(const void* obj) = nullptr;
-  /// The object for the current row of a SELECT of every column (the session's identity map
-  /// first), for loaders that know the model only at run time.
-  /// `offset`: the result column where this model's columns start.
-  std::shared_ptr<InstanceState> (*materialize)(Session& session, dialect::Statement& row, int offset) = nullptr;
+  /// A new node holding a default-constructed object of this model, for a row being loaded
+  /// (Session::load_row, which knows the model only at run time).
+  std::shared_ptr<InstanceState> (*new_node)() = nullptr;
   /// Event listeners, validators, defaults and onupdate values (orm/events.hpp, orm/options.hpp).
   MapperHooks hooks;
 

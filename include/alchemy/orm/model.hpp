@@ -47,9 +47,6 @@ namespace orm::detail {
 struct StateAccess;
 template <class T>
 std::string repr_of(const T& obj);
-/// Session::materialize for a model known at run time (orm/detail/relationship_load.hpp).
-template <class T>
-std::shared_ptr<InstanceState> materialize_state(Session& session, dialect::Statement& row, int offset);
 }
 
 namespace orm {
@@ -165,7 +162,14 @@ std::shared_ptr<InstanceState> make_empty_node() {
 }
 template <class T>
 std::shared_ptr<T> object_ptr(const std::shared_ptr<InstanceState>& st) {
+  if (!st) return nullptr;
   return std::shared_ptr<T>(st, static_cast<T*>(st->object));
+}
+template <class T>
+std::shared_ptr<T> object_ptr(std::shared_ptr<InstanceState>&& st) {
+  if (!st) return nullptr;
+  T* obj = static_cast<T*>(st->object);
+  return std::shared_ptr<T>(std::move(st), obj);  // moved: no count traffic
 }
 
 /// "<Account 1>" for an object of `m` in state `st` (Flask-SQLAlchemy's default repr).
@@ -391,7 +395,7 @@ orm::Mapper& mapper_of() {
     if constexpr (requires { T::alchemy_tablename; }) table = T::alchemy_tablename;
     if constexpr (requires { T::alchemy_bind_key; }) bind_key = T::alchemy_bind_key;
     mapper.repr = [](const void* obj) { return orm::detail::repr_of(*static_cast<const T*>(obj)); };
-    mapper.materialize = &orm::detail::materialize_state<T>;
+    mapper.new_node = &orm::detail::make_empty_node<T>;
     orm::detail::register_mapper(mapper, table, bind_key);
     return mapper;
   }();

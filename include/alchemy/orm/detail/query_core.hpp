@@ -84,12 +84,12 @@ ALCHEMY_INLINE std::vector<QueryCore::StatePtr> QueryCore::objects(Session& sess
   QueryRun run(session, m, s);
   auto& row = run.statement();
   if (s.joins.empty()) {
-    while (row.next()) out.push_back(m.materialize(session, row, 0));
+    while (row.next()) out.push_back(session.load_row(m, row, 0));
     return out;
   }
   std::unordered_set<const InstanceState*> seen;
   while (row.next()) {
-    auto st = m.materialize(session, row, 0);
+    auto st = session.load_row(m, row, 0);
     if (seen.insert(st.get()).second) out.push_back(std::move(st));
   }
   return out;
@@ -120,7 +120,7 @@ ALCHEMY_INLINE QueryCore::StatePtr QueryCore::first(Session& session, const Mapp
     QueryRun run(session, m, s);
     auto& row = run.statement();
     while (row.next())
-      if (!out) out = m.materialize(session, row, 0);
+      if (!out) out = session.load_row(m, row, 0);
   }
   if (out) eager_load(session, m, {out}, load);
   return out;

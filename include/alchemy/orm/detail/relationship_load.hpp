@@ -72,11 +72,9 @@ struct SessionAccess {
 
   // --- Loading ---------------------------------------------------------------------------------
 
-  template <class T>
-  static StatePtr materialize(Session& s, dialect::Statement& row, int offset) {
-    auto obj = s.materialize<T>(row, offset);
-    InstanceState* st = state_of(*obj);
-    return StatePtr(std::move(obj), st);  // moved: no count traffic
+  /// The object for the current row (Session::load_row), for a model known at run time.
+  static StatePtr materialize(Session& s, const Mapper& m, dialect::Statement& row, int offset) {
+    return s.load_row(m, row, offset);
   }
 
   /// orm::detail::load_joined's work: the rows of `stmt` with `o`'s related columns joined.
@@ -108,10 +106,6 @@ struct SessionAccess {
   static void expire_relationships(Session& s);
 };
 
-template <class T>
-std::shared_ptr<InstanceState> materialize_state(Session& session, dialect::Statement& row, int offset) {
-  return SessionAccess::materialize<T>(session, row, offset);
-}
 
 template <class Field>
 void lazy_load(Field& field) {
@@ -196,11 +190,11 @@ ALCHEMY_INLINE std::vector<StatePtr> SessionAccess::load_joined(Session& s, cons
     QueryRun run(s, m, stmt);
     auto& row = run.statement();
     while (row.next()) {
-      auto obj = m.materialize(s, row, 0);
+      auto obj = SessionAccess::materialize(s, m, row, 0);
       auto [it, fresh] = related.try_emplace(obj.get());
       if (fresh) out.push_back(obj);
       if (!row_has_object(target, row, offset)) continue;
-      auto child = target.materialize(s, row, offset);
+      auto child = SessionAccess::materialize(s, target, row, offset);
       if (std::find(it->second.begin(), it->second.end(), child) == it->second.end()) it->second.push_back(child);
     }
   }
@@ -233,7 +227,7 @@ void SessionAccess::select_in(Session& s, const Mapper& target, const sql::Colum
       sel.where.push_back(sql::in(sql::column(column),
                                   std::vector<sql::Value>(values.begin() + std::ptrdiff_t(done),
                                                           values.begin() + std::ptrdiff_t(done + n))));
-    run(s, target, sel, [&](dialect::Statement& row) { on_row(target.materialize(s, row, 0), row); });
+    run(s, target, sel, [&](dialect::Statement& row) { on_row(SessionAccess::materialize(s, target, row, 0), row); });
   }
 }
 
@@ -315,7 +309,7 @@ ALCHEMY_INLINE std::vector<StatePtr> SessionAccess::load(Session& s, const Relat
                                                         keys.begin() + std::ptrdiff_t(done + n))));
     run(s, target, sel, [&](dialect::Statement& row) {
       const auto owner_key = value_key(row.column(0, r.assoc_local->type.kind));
-      found[owner_key].push_back(target.materialize(s, row, 1));
+      found[owner_key].push_back(SessionAccess::materialize(s, target, row, 1));
     });
   }
   for (const auto& o : owners) {
