@@ -24,6 +24,7 @@
 #include "alchemy/error.hpp"
 #include "alchemy/orm/detail/hooks.hpp"
 #include "alchemy/orm/detail/relationship_info.hpp"
+#include "alchemy/orm/detail/snapshot_cell.hpp"
 #include "alchemy/sql/schema.hpp"
 #include "alchemy/sql/type_traits.hpp"
 
@@ -49,8 +50,24 @@ class FieldAccess {
     read(obj, row.column(index, hint));
   }
   virtual void set(void* obj, const sql::Value& v) const { read(obj, v.ref()); }
-  virtual bool equal(const void* a, const void* b) const = 0;
   virtual void copy(void* dst, const void* src) const = 0;
+
+  // Snapshots (orm/detail/snapshot.hpp): the text or blob bytes the field's value takes in a
+  // snapshot, writing its cell (the bytes at `text`, which moves past them), and whether the
+  // field still holds the cell's value, compared as the database would store it. These go
+  // through ref(); field types whose value has a to_ref() do the same without the call.
+  virtual std::size_t snapshot_bytes(const void* obj) const {
+    sql::Value scratch;
+    return detail::snap_bytes_of(ref(obj, scratch));
+  }
+  virtual void capture(const void* obj, detail::SnapCell& cell, char*& text) const {
+    sql::Value scratch;
+    detail::put_cell(cell, ref(obj, scratch), text);
+  }
+  virtual bool same(const void* obj, const detail::SnapCell& cell) const {
+    sql::Value scratch;
+    return cell.same(ref(obj, scratch));
+  }
 };
 
 class Mapper;

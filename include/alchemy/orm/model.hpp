@@ -280,8 +280,49 @@ class FieldAccessImpl final : public FieldAccess {
     }
     read(obj, row.column(index, hint));
   }
-  bool equal(const void* a, const void* b) const override { return field(a) == field(b); }
   void copy(void* dst, const void* src) const override { field(dst) = field(src); }
+
+  // Snapshots: with a to_ref(), the value's kind is known here, so the cell is written and
+  // compared without a ValueRef passed through a virtual call (ref()) and a switch on its kind.
+  std::size_t snapshot_bytes(const void* obj) const override {
+    if constexpr (sql::has_to_ref<V>) {
+      const F& f = field(obj);
+      if constexpr (N::value) {
+        if (!f) return 0;
+        return detail::snap_bytes_of(TypeTraits<V>::to_ref(*f));
+      } else {
+        return detail::snap_bytes_of(TypeTraits<V>::to_ref(f));
+      }
+    } else {
+      return FieldAccess::snapshot_bytes(obj);
+    }
+  }
+  void capture(const void* obj, detail::SnapCell& cell, char*& text) const override {
+    if constexpr (sql::has_to_ref<V>) {
+      const F& f = field(obj);
+      if constexpr (N::value) {
+        if (!f) return detail::put_cell(cell, sql::ValueRef(), text);
+        detail::put_cell(cell, TypeTraits<V>::to_ref(*f), text);
+      } else {
+        detail::put_cell(cell, TypeTraits<V>::to_ref(f), text);
+      }
+    } else {
+      FieldAccess::capture(obj, cell, text);
+    }
+  }
+  bool same(const void* obj, const detail::SnapCell& cell) const override {
+    if constexpr (sql::has_to_ref<V>) {
+      const F& f = field(obj);
+      if constexpr (N::value) {
+        if (!f) return cell.kind == sql::ValueKind::null;
+        return cell.same(TypeTraits<V>::to_ref(*f));
+      } else {
+        return cell.same(TypeTraits<V>::to_ref(f));
+      }
+    } else {
+      return FieldAccess::same(obj, cell);
+    }
+  }
 
  private:
   F& field(void* obj) const noexcept { return base_(obj)->*member_; }
