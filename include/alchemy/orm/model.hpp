@@ -349,6 +349,46 @@ std::unique_ptr<FieldAccess> make_field_access(F ModelBase::*member, ModelBase* 
   return std::make_unique<FieldAccessImpl<F>>(member, base, &m, std::string(column));
 }
 
+#if defined(ALCHEMY_SEPARATE_COMPILATION)
+// With separate compilation, the field accesses of the column types alchemy maps itself are
+// instantiated once, in the unit of <alchemy/src.hpp>: a user's unit declares them (extern
+// template) instead of compiling a dozen virtual functions per type again. Other types (the
+// user's own TypeTraits) are instantiated where they are used, as in header-only mode.
+#if ALCHEMY_IMPL
+#define ALCHEMY_DETAIL_FIELD_ACCESS(...)                                                        \
+  template class FieldAccessImpl<__VA_ARGS__>;                                                 \
+  template class FieldAccessImpl<std::optional<__VA_ARGS__>>;                                  \
+  template std::unique_ptr<FieldAccess> make_field_access<__VA_ARGS__>(                        \
+      __VA_ARGS__ ModelBase::*, ModelBase* (*)(void*), const Mapper&, std::string_view);       \
+  template std::unique_ptr<FieldAccess> make_field_access<std::optional<__VA_ARGS__>>(         \
+      std::optional<__VA_ARGS__> ModelBase::*, ModelBase* (*)(void*), const Mapper&, std::string_view);
+#else
+#define ALCHEMY_DETAIL_FIELD_ACCESS(...)                                                        \
+  extern template class FieldAccessImpl<__VA_ARGS__>;                                          \
+  extern template class FieldAccessImpl<std::optional<__VA_ARGS__>>;                           \
+  extern template std::unique_ptr<FieldAccess> make_field_access<__VA_ARGS__>(                 \
+      __VA_ARGS__ ModelBase::*, ModelBase* (*)(void*), const Mapper&, std::string_view);       \
+  extern template std::unique_ptr<FieldAccess> make_field_access<std::optional<__VA_ARGS__>>(  \
+      std::optional<__VA_ARGS__> ModelBase::*, ModelBase* (*)(void*), const Mapper&, std::string_view);
+#endif
+ALCHEMY_DETAIL_FIELD_ACCESS(bool)
+ALCHEMY_DETAIL_FIELD_ACCESS(signed char)
+ALCHEMY_DETAIL_FIELD_ACCESS(unsigned char)
+ALCHEMY_DETAIL_FIELD_ACCESS(short)
+ALCHEMY_DETAIL_FIELD_ACCESS(unsigned short)
+ALCHEMY_DETAIL_FIELD_ACCESS(int)
+ALCHEMY_DETAIL_FIELD_ACCESS(unsigned int)
+ALCHEMY_DETAIL_FIELD_ACCESS(long)
+ALCHEMY_DETAIL_FIELD_ACCESS(long long)
+ALCHEMY_DETAIL_FIELD_ACCESS(float)
+ALCHEMY_DETAIL_FIELD_ACCESS(double)
+ALCHEMY_DETAIL_FIELD_ACCESS(std::string)
+ALCHEMY_DETAIL_FIELD_ACCESS(Blob)
+ALCHEMY_DETAIL_FIELD_ACCESS(Date)
+ALCHEMY_DETAIL_FIELD_ACCESS(DateTime)
+#undef ALCHEMY_DETAIL_FIELD_ACCESS
+#endif  // ALCHEMY_SEPARATE_COMPILATION
+
 /// Applies column options to a column: `options` is a std::tuple<const Options&...>.
 template <class... Options>
 void apply_options(sql::Column& c, const void* options) {
