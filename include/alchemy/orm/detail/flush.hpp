@@ -169,10 +169,14 @@ struct Flush {
         if (generate && d.insert_returning()) {
           // PostgreSQL returns the rows of INSERT ... VALUES ... RETURNING in VALUES order.
           while (stmt.next()) {
-            const auto v = stmt.column(0, sql::TypeKind::big_integer);
-            if (v.kind() != sql::ValueKind::integer)
-              throw InvalidRequestError("RETURNING gave no integer key for " + m.class_name());
-            keys.push_back(v.as_integer());
+            std::int64_t key = 0;
+            if (!stmt.integer_column(0, sql::TypeKind::big_integer, key)) {
+              const auto v = stmt.column(0, sql::TypeKind::big_integer);
+              if (v.kind() != sql::ValueKind::integer)
+                throw InvalidRequestError("RETURNING gave no integer key for " + m.class_name());
+              key = v.as_integer();
+            }
+            keys.push_back(key);
           }
         } else if (generate) {
           const auto first = stmt.last_insert_id();
