@@ -295,6 +295,27 @@ class MysqlStatement final : public Statement {
     return {};
   }
 
+  // column()'s integer and text cases without a ValueRef: true exactly when column() would
+  // return ValueRef::integer(out) or ValueRef::text(out); anything else goes to column().
+  bool integer_column(int index, sql::TypeKind hint, std::int64_t& out) override {
+    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size() ||
+        (hint != sql::TypeKind::small_integer && hint != sql::TypeKind::integer && hint != sql::TypeKind::big_integer))
+      return false;
+    const auto& c = columns_[static_cast<std::size_t>(index)];
+    if (c.is_null || c.kind != detail::Column::Kind::integer || (c.is_unsigned && c.integer < 0)) return false;
+    out = c.integer;
+    return true;
+  }
+  bool text_column(int index, sql::TypeKind hint, std::string_view& out) override {
+    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size() ||
+        (hint != sql::TypeKind::string && hint != sql::TypeKind::text))
+      return false;
+    const auto& c = columns_[static_cast<std::size_t>(index)];
+    if (c.is_null || (c.kind != detail::Column::Kind::text && c.kind != detail::Column::Kind::bytes)) return false;
+    out = {c.buffer.data(), std::min<std::size_t>(c.length, c.buffer.size())};
+    return true;
+  }
+
   std::int64_t affected_rows() const noexcept override { return affected_; }
 
   std::optional<std::int64_t> last_insert_id() const noexcept override {
