@@ -257,19 +257,26 @@ TEST_CASE("SQLite: a trigger that inserts into the table keeps one INSERT per ro
   auto db = sqlite_accounts(rec, "CREATE TABLE accounts (id INTEGER NOT NULL PRIMARY KEY, handle VARCHAR(50) NOT NULL "
                                  "UNIQUE, secret_key VARCHAR(128))");
   if (!db) return;
+  auto& s = db->session();
+  // Before the trigger exists, the keys are named (the driver remembers that answer until
+  // the schema changes).
+  auto before = add_accounts(s, "b", 17);
+  s.commit();
+  CHECK(insert_shapes(rec) == std::vector<std::string>{"one", "keyed"});
   {
     auto conn = db->engine().connect();
-    test::exec(conn, "CREATE TRIGGER accounts_shadow AFTER INSERT ON accounts WHEN new.handle NOT LIKE '%-shadow' "
+    // It fires for one row in the middle of the flush, not for the first: the largest key after
+    // the first row tells nothing of it.
+    test::exec(conn, "CREATE TRIGGER accounts_shadow AFTER INSERT ON accounts WHEN new.handle = 't20' "
                      "BEGIN INSERT INTO accounts (handle) VALUES (new.handle || '-shadow'); END");
   }
   rec.clear();
-  auto& s = db->session();
   auto objects = add_accounts(s, "t", 30);
   s.commit();
+  check_keys(*db, before);
   check_keys(*db, objects);
-  CHECK(ids_by_handle(*db).size() == 60);
-  const auto shapes = insert_shapes(rec);
-  CHECK(shapes == std::vector<std::string>(30, "one"));
+  CHECK(ids_by_handle(*db).size() == 48);
+  CHECK(insert_shapes(rec) == std::vector<std::string>(30, "one"));
 }
 
 TEST_CASE("SQLite: AUTOINCREMENT keys continue after sqlite_sequence, which follows them", "[suite][keys][sqlite]") {

@@ -320,28 +320,54 @@ class Connection final : public dialect::Connection {
 
  private:
   bool keys_follow(std::string_view table, std::string_view key, std::int64_t last) {
-    std::int64_t v = 0;
-    {
-      auto& check = prepare(
-          "SELECT (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1"
-          " AND EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE pk = 1 AND name = ?2 COLLATE NOCASE"
-          " AND upper(type) = 'INTEGER')"
-          " AND NOT EXISTS (SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk')"
-          " AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)"
-          " AND NOT EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)"
-          " AND NOT EXISTS (SELECT 1 FROM sqlite_temp_master WHERE name = ?1 COLLATE NOCASE)"
-          " AND (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE"
-          " AND substr(upper(sql), 1, 12) = 'CREATE TABLE' AND instr(upper(sql), 'CONFLICT') = 0) = 1");
-      const ResetGuard reset(check);
-      check.bind(0, sql::ValueRef::text(table));
-      check.bind(1, sql::ValueRef::text(key));
-      check.execute();
-      if (!check.next() || !check.integer_column(0, sql::TypeKind::integer, v) || v != 1) return false;
+    // The table checks read only the schema: their answer holds while neither main's nor
+    // temp's schema_version moves (any CREATE, DROP or ALTER, by any connection, moves it).
+    static const std::string main_pragma = "PRAGMA main.schema_version", temp_pragma = "PRAGMA temp.schema_version";
+    const std::int64_t main_version = cookie(main_pragma), temp_version = cookie(temp_pragma);
+    KeyTable* known = nullptr;
+    for (auto& t : key_tables_)
+      if (t.table == table && t.key == key) known = &t;
+    if (!known) known = &key_tables_.emplace_back(KeyTable{std::string(table), std::string(key)});
+    if (main_version < 0 || temp_version < 0 || known->main_version != main_version ||
+        known->temp_version != temp_version) {
+      known->ok = key_is_own_rowid(table, key);
+      known->main_version = main_version;
+      known->temp_version = temp_version;
     }
+    if (!known->ok) return false;
+    std::int64_t v = 0;
     auto& top = prepare("SELECT max(" + quoted(key) + ") FROM " + quoted(table));
     const ResetGuard reset(top);
     top.execute();
     return top.next() && top.integer_column(0, sql::TypeKind::big_integer, v) && v == last;
+  }
+
+  /// The schema half of keys_follow(): the rowid alias, no trigger, no ON CONFLICT, no shadow.
+  bool key_is_own_rowid(std::string_view table, std::string_view key) {
+    std::int64_t v = 0;
+    auto& check = prepare(
+        "SELECT (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1"
+        " AND EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE pk = 1 AND name = ?2 COLLATE NOCASE"
+        " AND upper(type) = 'INTEGER')"
+        " AND NOT EXISTS (SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk')"
+        " AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)"
+        " AND NOT EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)"
+        " AND NOT EXISTS (SELECT 1 FROM sqlite_temp_master WHERE name = ?1 COLLATE NOCASE)"
+        " AND (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE"
+        " AND substr(upper(sql), 1, 12) = 'CREATE TABLE' AND instr(upper(sql), 'CONFLICT') = 0) = 1");
+    const ResetGuard reset(check);
+    check.bind(0, sql::ValueRef::text(table));
+    check.bind(1, sql::ValueRef::text(key));
+    check.execute();
+    return check.next() && check.integer_column(0, sql::TypeKind::integer, v) && v == 1;
+  }
+
+  std::int64_t cookie(const std::string& pragma) {
+    auto& st = prepare(pragma);
+    const ResetGuard reset(st);
+    st.execute();
+    std::int64_t v = -1;
+    return st.next() && st.integer_column(0, sql::TypeKind::integer, v) ? v : -1;
   }
 
   static std::string quoted(std::string_view name) {
@@ -353,8 +379,15 @@ class Connection final : public dialect::Connection {
     return out += '"';
   }
 
+  struct KeyTable {  // key_is_own_rowid()'s answer for a table, at two schema versions
+    std::string table, key;
+    std::int64_t main_version = -1, temp_version = -1;
+    bool ok = false;
+  };
+
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+  std::vector<KeyTable> key_tables_;
 };
 
 /// Opens SQLite connections.
