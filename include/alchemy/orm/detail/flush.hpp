@@ -67,7 +67,9 @@ struct Flush {
   static constexpr std::size_t kOwnKeysFrom = 8;
 
   Session& s;
-  std::vector<StatePtr> inserted;  // rows INSERTed by this flush, to undo key assignment on failure
+  // Rows INSERTed by this flush, to undo key assignment on failure. The session's list of new
+  // objects owns them until the flush has ended, however it ends.
+  std::vector<InstanceState*> inserted;
   std::vector<sql::Value> scratch;
   std::vector<sql::ValueRef> params;
   std::vector<std::int64_t> keys;
@@ -116,6 +118,22 @@ struct Flush {
 
   /// The pending objects of `m`, in add order, in runs of one statement shape.
   void insert_all(engine::Connection& conn, const Mapper& m, const std::vector<StatePtr>& pending) {
+    if (std::all_of(pending.begin(), pending.end(), [&](const StatePtr& st) { return st->mapper == &m; })) {
+      // All of one model (the common case): the runs are slices of the list, not copies.
+      const std::span<const StatePtr> all(pending);
+      std::size_t start = 0;
+      bool generate = false;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        const bool g = wants_key(m, all[i]->object);
+        if (i > start && (g != generate || i - start == kChunk)) {
+          insert(conn, all.subspan(start, i - start), generate);
+          start = i;
+        }
+        generate = g;
+      }
+      if (start < all.size()) insert(conn, all.subspan(start), generate);
+      return;
+    }
     std::vector<StatePtr> run;
     bool generate = false;
     for (const auto& st : pending) {
@@ -147,7 +165,7 @@ struct Flush {
         if (static_cast<int>(i) == ver) params.push_back(sql::ValueRef::integer(1));
         else params.push_back(m.access(i).ref(rows[r]->object, scratch[r * cols + i]));
       }
-      inserted.push_back(rows[r]);
+      inserted.push_back(rows[r].get());
     }
     keys.clear();
     const MapperSql& q = m.sql_for(d);
