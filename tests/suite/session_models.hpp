@@ -39,6 +39,17 @@ struct Note : alchemy::Model<Note> {
   explicit Note(std::optional<std::string> b) : body(std::move(b)) {}
 };
 
+/// A model with a long text, for the snapshot tests: its values outgrow their snapshot blocks.
+struct Doc : alchemy::Model<Doc> {
+  ALCHEMY_TABLENAME("sess_docs");
+  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);
+  ALCHEMY_COLUMN(std::string, body, alchemy::Text);
+  ALCHEMY_COLUMN(int64_t, n);
+
+  Doc() = default;
+  Doc(std::string b, int64_t v) : body(std::move(b)), n(v) {}
+};
+
 /// The placeholder of the n-th parameter (1-based) on the backend under test.
 inline std::string ph(int n) { return test::backend() == "postgresql" ? "$" + std::to_string(n) : "?"; }
 

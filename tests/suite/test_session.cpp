@@ -766,6 +766,144 @@ TEST_CASE("objects that were persistent before the transaction stay so after rol
   db->session.remove();
 }
 
+// --- Snapshots -------------------------------------------------------------------------------
+// A session keeps its objects' snapshots in an arena (orm/detail/snapshot.hpp): a value that
+// outgrows its block gets a new one, and the session moves the live blocks together once the old
+// ones outweigh them. These tests make that happen and check what rests on the moved blocks.
+
+namespace {
+using suite::session::Doc;
+
+/// (body, n) of every doc, by id, read through a new Session.
+std::vector<std::pair<std::string, std::int64_t>> stored_docs(alchemy::SQLAlchemy& db) {
+  alchemy::Session s(db.engine_ptr());
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& d : s.query<Doc>().order_by(Doc::id_).all()) out.emplace_back(d->body, d->n);
+  return out;
+}
+
+/// The body of doc `i` in round `round`: longer every round, so each snapshot outgrows its block.
+std::string body(int i, int round) { return std::string(std::size_t(2000 + 500 * round), char('a' + (i + round) % 26)); }
+}  // namespace
+
+TEST_CASE("a session that rewrites its objects round after round writes every change and no other",
+          "[suite][session][snapshot]") {
+  test::Recorder rec;
+  auto db = test::fresh_db<Doc>(&rec);
+  if (!db) return;
+  auto& s = db->session();
+  std::vector<std::shared_ptr<Doc>> docs;
+  for (int i = 0; i < 60; ++i) docs.push_back(s.add(Doc(body(i, 0), i)));
+  s.commit();
+  const auto& arena = alchemy::orm::detail::SessionDiagnostics::snapshots(s);
+  for (int round = 1; round <= 12; ++round) {
+    for (int i = 0; i < 60; ++i)
+      if (i % 3 != 0) docs[std::size_t(i)]->body = body(i, round);  // a third stays as it is
+    rec.clear();
+    s.commit();
+    std::size_t updates = 0;
+    for (const auto& l : rec.lines) updates += l.rfind("UPDATE sess_docs SET body=", 0) == 0 ? 1 : 0;
+    CHECK(updates == 40);
+    for (const auto& d : docs) CHECK_FALSE(s.is_modified(*d));
+  }
+  // The old blocks were collected at least once, and what the session holds is the last round's.
+  CHECK(arena.compactions() >= 1);
+  CHECK(arena.garbage_bytes() <= std::max<std::size_t>(arena.live_bytes(), 1024 * 1024));
+  const auto stored = stored_docs(*db);
+  REQUIRE(stored.size() == 60);
+  for (int i = 0; i < 60; ++i) {
+    CHECK(stored[std::size_t(i)].first == (i % 3 != 0 ? body(i, 12) : body(i, 0)));
+    CHECK(docs[std::size_t(i)]->body == stored[std::size_t(i)].first);
+  }
+  db->session.remove();
+}
+
+TEST_CASE("rollback() restores the values a transaction found, after its snapshots were moved",
+          "[suite][session][snapshot]") {
+  auto db = test::fresh_db<Doc>();
+  if (!db) return;
+  auto& s = db->session();
+  std::vector<std::shared_ptr<Doc>> docs;
+  for (int i = 0; i < 60; ++i) docs.push_back(s.add(Doc(body(i, 0), i)));
+  s.commit();
+  const auto& arena = alchemy::orm::detail::SessionDiagnostics::snapshots(s);
+  const auto before = arena.compactions();
+  // One transaction, many flushes: the before-images stay while the snapshots outgrow their
+  // blocks, until the session moves every block (before-images too).
+  for (int round = 1; round <= 12; ++round) {
+    for (int i = 0; i < 60; ++i) {
+      docs[std::size_t(i)]->body = body(i, round);
+      docs[std::size_t(i)]->n = 1000 * round + i;
+    }
+    s.flush();
+  }
+  CHECK(arena.compactions() > before);
+  docs[7]->body = "unflushed";
+  s.rollback();
+  for (int i = 0; i < 60; ++i) {
+    CHECK(docs[std::size_t(i)]->body == body(i, 0));
+    CHECK(docs[std::size_t(i)]->n == i);
+    CHECK_FALSE(s.is_modified(*docs[std::size_t(i)]));
+  }
+  // The next change goes out against the restored values.
+  docs[5]->n = -5;
+  s.commit();
+  const auto stored = stored_docs(*db);
+  REQUIRE(stored.size() == 60);
+  CHECK(stored[5] == std::pair<std::string, std::int64_t>{body(5, 0), -5});
+  CHECK(stored[6] == std::pair<std::string, std::int64_t>{body(6, 0), 6});
+  db->session.remove();
+}
+
+TEST_CASE("an object kept after its session closed brings its snapshot to the next session",
+          "[suite][session][snapshot]") {
+  test::Recorder rec;
+  auto db = test::fresh_db<Doc>(&rec);
+  if (!db) return;
+  std::shared_ptr<Doc> changed, unchanged;
+  {
+    alchemy::Session s(db->engine_ptr());
+    s.add(Doc("one", 1));
+    s.add(Doc("two", 2));
+    s.commit();
+    changed = s.get<Doc>(1);
+    unchanged = s.get<Doc>(2);
+  }  // closed: both are detached now, and the session's memory is gone
+  CHECK(inspect_state(*changed) == ObjectState::detached);
+  changed->body = "one, edited while detached";
+  alchemy::Session s2(db->engine_ptr());
+  s2.add(changed);
+  s2.add(unchanged);
+  CHECK(s2.is_modified(*changed));
+  CHECK_FALSE(s2.is_modified(*unchanged));
+  rec.clear();
+  s2.commit();
+  std::size_t updates = 0;
+  for (const auto& l : rec.lines) updates += l.rfind("UPDATE sess_docs", 0) == 0 ? 1 : 0;
+  CHECK(updates == 1);
+  CHECK(stored_docs(*db) == std::vector<std::pair<std::string, std::int64_t>>{{"one, edited while detached", 1}, {"two", 2}});
+}
+
+TEST_CASE("an object expunged in a transaction keeps its values when the transaction rolls back",
+          "[suite][session][snapshot]") {
+  auto db = test::fresh_db<Doc>();
+  if (!db) return;
+  auto& s = db->session();
+  s.add(Doc("one", 1));
+  s.commit();
+  auto d = s.get<Doc>(1);
+  d->body = "flushed";
+  s.flush();
+  s.expunge(d);
+  s.rollback();
+  // SQLAlchemy leaves an expunged object alone: it keeps the values it had.
+  CHECK(d->body == "flushed");
+  CHECK(inspect_state(*d) == ObjectState::detached);
+  CHECK(stored_docs(*db) == std::vector<std::pair<std::string, std::int64_t>>{{"one", 1}});
+  CHECK(s.get<Doc>(1)->body == "one");
+  db->session.remove();
+}
+
 // --- refresh ---------------------------------------------------------------------------------
 
 TEST_CASE("refresh() reloads an object and drops its unflushed edits", "[suite][session]") {

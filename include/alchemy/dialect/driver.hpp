@@ -115,6 +115,17 @@ class Connection {
   /// A prepared statement for `sql`, cached on this connection: the same text gives the same
   /// Statement. The reference stays valid until the connection closes.
   virtual Statement& prepare(const std::string& sql) = 0;
+  /// prepare() behind a small cache keyed by the address of `sql`: the strings the ORM sends
+  /// again and again (a model's get-by-key, a query shape's SQL) live on, so their statement is
+  /// found with one comparison of the text instead of hashing it. The comparison is what makes
+  /// a hit certain: another string may live at the address of one that died.
+  Statement& prepared(const std::string& sql) {
+    Recent& r = recent_[(reinterpret_cast<std::uintptr_t>(&sql) >> 4) % kRecent];
+    if (r.key == &sql && r.statement->sql() == sql) return *r.statement;
+    Statement& st = prepare(sql);
+    r = {&sql, &st};
+    return st;
+  }
   /// Runs SQL without parameters or results (BEGIN, COMMIT, DDL).
   virtual void execute(std::string_view sql) = 0;
   virtual void begin() { execute("BEGIN"); }
@@ -141,7 +152,7 @@ class Connection {
     if (width == 0 || params.size() % width != 0)
       throw ArgumentError("execute_batch: the values do not fill whole rows of " +
                           std::to_string(width));
-    Statement& st = prepare(sql);
+    Statement& st = prepared(sql);
     std::int64_t affected = 0;
     for (std::size_t row = 0; row < params.size(); row += width) {
       const ResetGuard reset(st);
@@ -192,6 +203,14 @@ class Connection {
 
   /// The most parameters one statement may have (PostgreSQL and MySQL: 65,535).
   virtual std::size_t max_params() const noexcept { return 65535; }
+
+ private:
+  static constexpr std::size_t kRecent = 8;
+  struct Recent {
+    const std::string* key = nullptr;
+    Statement* statement = nullptr;
+  };
+  Recent recent_[kRecent];  // statements live as long as the connection, as prepare() promises
 };
 
 /// A C client binding: opens connections.

@@ -142,7 +142,7 @@ ALCHEMY_INLINE void Connection::rollback() {
 
 ALCHEMY_INLINE dialect::Statement& Connection::prepare(const std::string& sql) {
   try {
-    return guard([&]() -> dialect::Statement& { return raw().prepare(sql); });
+    return guard([&]() -> dialect::Statement& { return raw().prepared(sql); });
   } catch (...) {
     // A statement the server refuses at prepare time never reaches run(), which logs: echo
     // it here, as SQLAlchemy logs every statement it sends (no parameters were bound yet).

@@ -17,6 +17,8 @@
 #include <memory>
 #include <string>
 
+#include "alchemy/config.hpp"
+#include "alchemy/orm/detail/snapshot.hpp"
 #include "alchemy/orm/mapper.hpp"
 #include "alchemy/sql/value.hpp"
 
@@ -63,11 +65,13 @@ struct IdentityKeyHash {
 /// The session's record of one object. Lives in the same allocation as the object.
 struct InstanceState {
   const Mapper* mapper = nullptr;
-  void* object = nullptr;    ///< the model object
-  void* snapshot = nullptr;  ///< a copy of the fields as last loaded or flushed
+  void* object = nullptr;  ///< the model object
+  /// The column values as last loaded or flushed (orm/detail/snapshot.hpp); null while the
+  /// object is transient or pending. In the session's arena, or owned here (`snapshot_on_heap`).
+  detail::SnapBlock* snapshot = nullptr;
   Session* session = nullptr;
   ObjectState state = ObjectState::transient;
-  bool has_snapshot = false;
+  bool snapshot_on_heap = false;     ///< `snapshot` is this state's own heap block
   bool new_in_transaction = false;   ///< INSERTed by this session's open transaction
   bool key_generated = false;        ///< the key was filled in by that INSERT
   bool delete_pending = false;       ///< delete_() was called; the DELETE is not flushed yet
@@ -75,13 +79,44 @@ struct InstanceState {
   /// snapshots (see Session). Only ever compared, never dereferenced.
   const Session* watched_by = nullptr;
   IdentityKey key;
-  /// The fields as the transaction found them, kept once an UPDATE was flushed in it, so that
-  /// rollback() can restore them.
-  std::shared_ptr<void> before_transaction;
+  /// The snapshot as the transaction found it, kept (in the session's arena) once an UPDATE was
+  /// flushed in it, so that rollback() can restore it.
+  detail::SnapBlock* before_transaction = nullptr;
   /// The node's own owning pointer, for models with relationships (a collection appends the
   /// owner to the other side of a back_populates pair). Empty for other models.
   std::weak_ptr<InstanceState> self;
+
+  InstanceState() = default;
+  InstanceState(const InstanceState&) = delete;
+  InstanceState& operator=(const InstanceState&) = delete;
+  ~InstanceState() {
+    // The session lets go of its objects' arena blocks before they can die; the two resets only
+    // keep a compaction away from a dead state should that ever fail.
+    if (before_transaction) before_transaction->owner = nullptr;
+    if (!snapshot) return;
+    if (snapshot_on_heap) ::operator delete(snapshot);
+    else snapshot->owner = nullptr;
+  }
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void detail::SnapshotArena::compact() {
+  std::vector<Chunk> old;
+  old.swap(chunks_);
+  live_ = garbage_ = 0;
+  ++compactions_;
+  for (const Chunk& c : old) {
+    for (std::size_t at = 0; at < c.used;) {
+      const auto* b = std::launder(reinterpret_cast<const SnapBlock*>(c.data.get() + at));
+      at += b->size;
+      if (!b->owner) continue;
+      InstanceState* owner = b->owner;
+      SnapBlock* moved = copy_snapshot(b, allocate(b->size, owner), owner);
+      (b->role == SnapBlock::before_image ? owner->before_transaction : owner->snapshot) = moved;
+    }
+  }
+}
+#endif  // ALCHEMY_IMPL
 
 }  // namespace orm
 }  // namespace alchemy

@@ -134,14 +134,10 @@ class Mapper {
 
   /// Type-erased object operations, set by the model.
   std::string (*repr)(const void* obj) = nullptr;
-  /// Copies every field of `src` into `dst` (both objects of this model).
-  void (*assign)(void* dst, const void* src) = nullptr;
   /// The object for the current row of a SELECT of every column (the session's identity map
   /// first), for loaders that know the model only at run time.
   /// `offset`: the result column where this model's columns start.
   std::shared_ptr<InstanceState> (*materialize)(Session& session, dialect::Statement& row, int offset) = nullptr;
-  /// A copy of `src`, for rollback's before-images.
-  std::shared_ptr<void> (*clone)(const void* src) = nullptr;
   /// Event listeners, validators, defaults and onupdate values (orm/events.hpp, orm/options.hpp).
   MapperHooks hooks;
 

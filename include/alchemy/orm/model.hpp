@@ -14,8 +14,7 @@
 // `name_` used in filters (Account::handle_ == "jdoe"). The column is NOT NULL unless Type is a
 // std::optional. The macros only declare and register: no SQL is written in them.
 //
-// A model needs a default constructor (objects are built when rows are loaded) and copy
-// assignment (the session keeps a snapshot for change detection).
+// A model needs a default constructor: objects are built when rows are loaded.
 #ifndef ALCHEMY_ORM_MODEL_HPP_
 #define ALCHEMY_ORM_MODEL_HPP_
 
@@ -98,12 +97,12 @@ InstanceState* state_of(const T& obj) {
   return StateAccess::of<T>(obj);
 }
 
-/// The object, its snapshot and its state in one allocation.
+/// The object and its state in one allocation (the snapshot is a block of the session's, see
+/// orm/detail/snapshot.hpp).
 template <class T>
 struct Node {
   InstanceState state;
   T object;
-  T snapshot;
   explicit Node(T&& o) : object(std::move(o)) { link(); }
   Node() { link(); }
   Node(const Node&) = delete;
@@ -113,7 +112,6 @@ struct Node {
   void link() {
     state.mapper = &mapper_of<T>();
     state.object = &object;
-    state.snapshot = &snapshot;
     StateAccess::of<T>(object) = &state;
   }
 };
@@ -285,8 +283,6 @@ class FieldAccessImpl final : public FieldAccess {
 /// mapper_of<T>()'s model-independent part: the table name (`table`, or the class name in
 /// snake_case as Flask-SQLAlchemy makes it), the bind key, and the list of all mappers.
 ALCHEMY_INLINE void register_mapper(Mapper& m, std::string_view table, std::string_view bind_key);
-/// Copies the column fields of `src` into `dst`, objects of `m` (not their relationships).
-ALCHEMY_INLINE void assign_columns(const Mapper& m, void* dst, const void* src);
 
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 ALCHEMY_INLINE void register_mapper(Mapper& m, std::string_view table, std::string_view bind_key) {
@@ -295,9 +291,6 @@ ALCHEMY_INLINE void register_mapper(Mapper& m, std::string_view table, std::stri
   all_mappers().push_back(&m);
 }
 
-ALCHEMY_INLINE void assign_columns(const Mapper& m, void* dst, const void* src) {
-  for (std::size_t i = 0; i < m.column_count(); ++i) m.access(i).copy(dst, src);
-}
 #endif  // ALCHEMY_IMPL
 
 /// register_column's model-independent part: the column `field` of type `type`, NOT NULL unless
@@ -369,15 +362,7 @@ orm::Mapper& mapper_of() {
     if constexpr (requires { T::alchemy_tablename; }) table = T::alchemy_tablename;
     if constexpr (requires { T::alchemy_bind_key; }) bind_key = T::alchemy_bind_key;
     mapper.repr = [](const void* obj) { return orm::detail::repr_of(*static_cast<const T*>(obj)); };
-    mapper.assign = [](void* dst, const void* src) {
-      const auto& self = mapper_of<T>();
-      if (self.has_relationships()) orm::detail::assign_columns(self, dst, src);  // relationships stay
-      else *static_cast<T*>(dst) = *static_cast<const T*>(src);
-    };
     mapper.materialize = &orm::detail::materialize_state<T>;
-    mapper.clone = [](const void* src) -> std::shared_ptr<void> {
-      return std::make_shared<T>(*static_cast<const T*>(src));
-    };
     orm::detail::register_mapper(mapper, table, bind_key);
     return mapper;
   }();

@@ -349,13 +349,12 @@ class Query {
       auto it = session_->identity_.find(orm::IdentityKey{&m, std::move(k)});
       if (it == session_->identity_.end()) continue;
       const auto& st = it->second;
-      if (!st->before_transaction && !st->new_in_transaction) {
-        st->before_transaction = m.clone(st->snapshot);
-        session_->tx_touched_.push_back(st);
-      }
+      const bool first = !st->before_transaction && !st->new_in_transaction;
+      if (first) session_->tx_touched_.push_back(st);
+      bool keep_before = first;  // the snapshot as it was becomes the before-image
       for (const auto& [c, v] : sets) {
         m.access(std::size_t(c->position)).set(st->object, v);
-        m.access(std::size_t(c->position)).set(st->snapshot, v);
+        session_->set_snapshot_column(*st, std::size_t(c->position), v.ref(), std::exchange(keep_before, false));
       }
     }
     return n;

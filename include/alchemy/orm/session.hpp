@@ -51,6 +51,7 @@ class Query;
 namespace orm::detail {
 struct Flush;
 struct SessionAccess;
+struct SessionDiagnostics;
 class QueryRun;
 struct RelationshipFlush;
 
@@ -295,6 +296,7 @@ class Session {
  private:
   friend struct orm::detail::Flush;
   friend struct orm::detail::SessionAccess;
+  friend struct orm::detail::SessionDiagnostics;
   friend class orm::detail::QueryRun;
   friend struct orm::detail::RelationshipFlush;
   friend class SessionTransaction;
@@ -371,13 +373,63 @@ class Session {
   }
 
   std::uint64_t changed_mask(const orm::InstanceState& st) const {
-    if (!st.has_snapshot) return 0;
-    std::uint64_t mask = 0;
-    const auto& m = *st.mapper;
-    // The count is read once: for all the compiler knows, the calls could change it.
-    for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
-      if (!m.access(i).equal(st.object, st.snapshot)) mask |= std::uint64_t{1} << (i & 63);
-    return mask;
+    return st.snapshot ? orm::detail::changed_columns(*st.mapper, st.object, st.snapshot) : 0;
+  }
+
+  // --- Snapshots (orm/detail/snapshot.hpp) ---------------------------------------------------
+  /// Takes the snapshot of an object of this session from its fields, in the session's arena
+  /// (in place when the block it has is large enough).
+  void take_snapshot(orm::InstanceState& st) {
+    const std::size_t size = orm::detail::snapshot_size(*st.mapper, st.object);
+    orm::detail::SnapBlock* b = st.snapshot;
+    if (!b || b->size < size) {
+      drop_snapshot(st);
+      b = snapshots_.allocate(size, &st);
+      st.snapshot = b;
+    }
+    orm::detail::fill_snapshot(*st.mapper, st.object, b);
+  }
+  /// Sets the snapshot to a copy of `src` (rollback's before-image, a savepoint's image).
+  void set_snapshot(orm::InstanceState& st, const orm::detail::SnapBlock* src);
+  /// Replaces one column of the snapshot (a bulk UPDATE's new value). With `keep_before`, the
+  /// old snapshot becomes the transaction's before-image.
+  void set_snapshot_column(orm::InstanceState& st, std::size_t column, sql::ValueRef v, bool keep_before);
+  /// Writes the snapshot back into the object's column fields.
+  static void restore_snapshot(const orm::InstanceState& st) {
+    orm::detail::restore_columns(*st.mapper, st.object, st.snapshot);
+  }
+  /// Keeps the snapshot as the transaction's before-image of an object about to be UPDATEd (its
+  /// block becomes the before-image; the next take_snapshot() takes a new one).
+  void keep_before_image(orm::InstanceState& st);
+  /// Forgets the before-image (the transaction ended, or the object left the session).
+  void drop_before_image(orm::InstanceState& st) noexcept {
+    if (!st.before_transaction) return;
+    snapshots_.release(st.before_transaction);
+    st.before_transaction = nullptr;
+  }
+  /// The before-image becomes the snapshot again (rollback()).
+  void restore_before_image(orm::InstanceState& st) noexcept {
+    drop_snapshot(st);
+    st.snapshot = std::exchange(st.before_transaction, nullptr);
+    st.snapshot->role = orm::detail::SnapBlock::snapshot;
+  }
+  /// Forgets the snapshot (an object that is transient again).
+  void drop_snapshot(orm::InstanceState& st) noexcept {
+    if (!st.snapshot) return;
+    if (st.snapshot_on_heap) ::operator delete(st.snapshot);
+    else snapshots_.release(st.snapshot);
+    st.snapshot = nullptr;
+    st.snapshot_on_heap = false;
+  }
+  /// The object leaves the session: its snapshot moves out of the session's arena onto the heap
+  /// when the object may be used again (`keep`: someone else holds it), else it goes.
+  void release_snapshot(orm::InstanceState& st, bool keep);
+  /// "<Account 1>" with the key the snapshot holds (the row's key in the database).
+  static std::string snapshot_repr(const orm::InstanceState& st);
+  /// Moves the arena's live blocks together once garbage outweighs them. Only where no block
+  /// pointer is held (the ends of flush, rollback, expunge).
+  void compact_snapshots() {
+    if (snapshots_.wants_compaction()) snapshots_.compact();
   }
 
   /// The identity key of the object whose columns start at result column `offset`.
@@ -413,13 +465,11 @@ class Session {
       if (auto it = identity_.find(other_key); it != identity_.end()) return hand_out<T>(it->second);
     }
     auto st = orm::detail::make_empty_node<T>();
-    for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
-      if (by_int && i == keys[0]) m.access(i).read(st->object, sql::ValueRef::integer(int_key));
-      else m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
-    }
-    if (m.has_relationships()) m.assign(st->snapshot, st->object);
-    else *static_cast<T*>(st->snapshot) = *static_cast<const T*>(st->object);
-    st->has_snapshot = true;
+    // Every column through read_column(), the key too: its typed read costs less than a
+    // ValueRef built here and passed by value to read().
+    for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
+      m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
+    take_snapshot(*st);
     st->state = ObjectState::persistent;
     st->session = this;
     if (by_int) {  // set in place: no IdentityKey to move
@@ -463,7 +513,7 @@ class Session {
     std::string name;
     std::size_t touched_mark = 0;
     std::size_t deleted_mark = 0;
-    std::vector<std::pair<StatePtr, std::shared_ptr<void>>> images;
+    std::vector<std::pair<StatePtr, orm::detail::HeapSnapshot>> images;
     std::unordered_map<const orm::InstanceState*, std::size_t> imaged;
   };
   /// Called by flush for each object it is about to UPDATE: keeps its values at the savepoint.
@@ -492,6 +542,7 @@ class Session {
   SessionOptions options_;
   std::map<Engine*, engine::Connection> connections_;
   orm::detail::IdentityMap identity_;
+  orm::detail::SnapshotArena snapshots_;  ///< the snapshots of the session's objects
   std::vector<StatePtr> new_;          ///< pending, in add order
   std::vector<StatePtr> deleted_;      ///< marked for deletion, not flushed
   std::vector<StatePtr> tx_touched_;   ///< inserted or updated in the open transaction
@@ -506,6 +557,13 @@ class Session {
   bool closing_ = false;  ///< close() is rolling back: objects keep their loaded relationships
   mutable orm::detail::ThreadCheck thread_check_;
 };
+
+namespace orm::detail {
+/// A session's internals, for tests that check what its bookkeeping holds.
+struct SessionDiagnostics {
+  static const SnapshotArena& snapshots(const Session& s) noexcept { return s.snapshots_; }
+};
+}  // namespace orm::detail
 
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 ALCHEMY_INLINE event::Listener Session::listen(event::SessionEvent e, std::function<void(Session&)> fn) {
@@ -594,6 +652,8 @@ ALCHEMY_INLINE void Session::expunge_state(const StatePtr& st) {
     if (st->delete_pending) deleted_.erase(std::remove(deleted_.begin(), deleted_.end(), st), deleted_.end());
     st->delete_pending = false;
     st->state = ObjectState::detached;
+    release_snapshot(*st, true);  // the caller holds it
+    drop_before_image(*st);       // a rollback leaves objects outside the session as they are
   }
   if (st->watched_by == this) {
     st->watched_by = nullptr;
@@ -608,8 +668,71 @@ ALCHEMY_INLINE void Session::forget_insert(const StatePtr& st) {
     st->mapper->access(std::size_t(st->mapper->generated_key())).set(st->object, std::int64_t{0});
   st->state = ObjectState::transient;
   st->session = nullptr;
-  st->has_snapshot = false;
+  drop_snapshot(*st);
   st->new_in_transaction = st->key_generated = false;
+}
+
+ALCHEMY_INLINE void Session::set_snapshot(orm::InstanceState& st, const orm::detail::SnapBlock* src) {
+  orm::detail::SnapBlock* b = st.snapshot;
+  if (b && b->size >= src->size) {
+    const auto capacity = b->size;  // the block keeps its size: the arena counts it so
+    orm::detail::copy_snapshot(src, b, st.snapshot_on_heap ? nullptr : &st)->size = capacity;
+    return;
+  }
+  drop_snapshot(st);
+  st.snapshot = orm::detail::copy_snapshot(src, snapshots_.allocate(src->size, &st), &st);
+}
+
+ALCHEMY_INLINE void Session::set_snapshot_column(orm::InstanceState& st, std::size_t column, sql::ValueRef v,
+                                                 bool keep_before) {
+  const auto& m = *st.mapper;
+  const std::size_t size = orm::detail::snapshot_size_with(m, st.snapshot, column, v);
+  // A new block even when the old one is large enough: the new value may be the old one's text.
+  orm::detail::SnapBlock* b = snapshots_.allocate(size, &st);
+  orm::detail::fill_snapshot_with(st.snapshot, b, column, v);
+  if (keep_before) keep_before_image(st);
+  else drop_snapshot(st);
+  st.snapshot = b;
+  st.snapshot_on_heap = false;
+}
+
+ALCHEMY_INLINE void Session::keep_before_image(orm::InstanceState& st) {
+  orm::detail::SnapBlock* b = st.snapshot;
+  if (st.snapshot_on_heap) {  // an object that came back from another session: into the arena
+    b = orm::detail::copy_snapshot(b, snapshots_.allocate(b->size, &st), &st);
+    drop_snapshot(st);
+  }
+  b->role = orm::detail::SnapBlock::before_image;
+  st.before_transaction = b;
+  st.snapshot = nullptr;
+  st.snapshot_on_heap = false;
+}
+
+ALCHEMY_INLINE std::string Session::snapshot_repr(const orm::InstanceState& st) {
+  const auto& m = *st.mapper;
+  std::string key;
+  for (auto k : m.key_columns()) {
+    const auto v = st.snapshot->cell(k).ref();
+    if (!key.empty()) key += ", ";
+    switch (v.kind()) {
+      case sql::ValueKind::integer: key += std::to_string(v.as_integer()); break;
+      case sql::ValueKind::text: key += v.as_text(); break;
+      default: key += "?"; break;
+    }
+  }
+  return "<" + m.class_name() + " " + key + ">";
+}
+
+ALCHEMY_INLINE void Session::release_snapshot(orm::InstanceState& st, bool keep) {
+  orm::detail::SnapBlock* b = st.snapshot;
+  if (!b || st.snapshot_on_heap) return;  // a heap block goes with the state
+  if (keep) {
+    st.snapshot = orm::detail::copy_snapshot(b, ::operator new(b->size), nullptr);
+    st.snapshot_on_heap = true;
+  } else {
+    st.snapshot = nullptr;
+  }
+  snapshots_.release(b);
 }
 
 ALCHEMY_INLINE void Session::discard_unflushed() noexcept {

@@ -83,9 +83,10 @@ struct Flush {
     return v.kind() == sql::ValueKind::integer && v.as_integer() == 0;
   }
 
-  static std::int64_t version_of(const Mapper& m, const void* obj) {
-    const auto v = m.access(std::size_t(m.version_column())).get(obj);
-    return v.kind() == sql::ValueKind::integer ? v.as_integer() : 0;
+  /// The version counter of the row as the snapshot has it.
+  static std::int64_t version_of(const Mapper& m, const InstanceState& st) {
+    const auto& c = st.snapshot->cell(std::size_t(m.version_column()));
+    return c.kind == sql::ValueKind::integer ? c.i : 0;
   }
 
   /// Sets the version counter of `st`'s object, remembering the old value for undo().
@@ -287,7 +288,7 @@ struct Flush {
       if (u.state->mapper != &m) continue;
       for (auto k : m.key_columns())
         if (u.mask & (std::uint64_t{1} << k))
-          throw InvalidRequestError("changing the primary key of " + m.repr(u.state->snapshot) +
+          throw InvalidRequestError("changing the primary key of " + Session::snapshot_repr(*u.state) +
                                     " is not supported; delete the object and add a new one");
       if (!run.empty() && (u.mask != run.front().mask || run.size() == kChunk)) {
         update(conn, run);
@@ -312,13 +313,13 @@ struct Flush {
     params.clear();
     std::size_t j = 0;
     for (const auto& u : rows) {
-      const std::int64_t old = ver >= 0 ? version_of(m, u.state->snapshot) : 0;
+      const std::int64_t old = ver >= 0 ? version_of(m, *u.state) : 0;
       for (std::size_t i = 0; i < cols; ++i) {
         if (!(mask & (std::uint64_t{1} << i))) continue;
         if (static_cast<int>(i) == ver) params.push_back(sql::ValueRef::integer(old + 1));
         else params.push_back(m.access(i).ref(u.state->object, scratch[j++]));
       }
-      for (auto k : m.key_columns()) params.push_back(m.access(k).ref(u.state->snapshot, scratch[j++]));
+      for (auto k : m.key_columns()) params.push_back(u.state->snapshot->cell(k).ref());
       if (ver >= 0) params.push_back(sql::ValueRef::integer(old));
     }
     const std::int64_t matched = conn.run_batch(m.update_sql(d, mask), width, params, nullptr);
@@ -328,7 +329,7 @@ struct Flush {
       throw StaleDataError("UPDATE statement on table '" + m.table().name() +
                            "' expected to update 1 row(s); 0 were matched.");
     if (ver >= 0)
-      for (const auto& u : rows) set_version(u.state, version_of(m, u.state->snapshot) + 1);
+      for (const auto& u : rows) set_version(u.state, version_of(m, *u.state) + 1);
   }
 
   // ---- DELETE ---------------------------------------------------------------------------------
@@ -355,10 +356,9 @@ struct Flush {
     scratch.clear();
     scratch.resize(rows.size() * nkey);
     params.clear();
-    std::size_t j = 0;
     for (const auto& st : rows) {
-      for (auto k : m.key_columns()) params.push_back(m.access(k).ref(st->snapshot, scratch[j++]));
-      if (ver >= 0) params.push_back(sql::ValueRef::integer(version_of(m, st->snapshot)));
+      for (auto k : m.key_columns()) params.push_back(st->snapshot->cell(k).ref());
+      if (ver >= 0) params.push_back(sql::ValueRef::integer(version_of(m, *st)));
     }
     if (ver < 0 && nkey == 1 && rows.size() > 1 && conn.raw().multirow_rows() > 1 && !references_itself(m)) {
       // DELETE ... WHERE id IN (...): without a version counter a missing row is not an error
@@ -472,18 +472,17 @@ ALCHEMY_INLINE void Session::flush() {
     st->state = ObjectState::persistent;
     st->new_in_transaction = true;
     st->key = orm::IdentityKey{st->mapper, key_of_object(*st->mapper, st->object)};
-    st->mapper->assign(st->snapshot, st->object);
-    st->has_snapshot = true;
+    take_snapshot(*st);
     identity_.insert_or_assign(st->key, st);
     tx_touched_.push_back(st);
     watch(st);  // add() handed it out
   }
   for (const auto& u : dirty) {
     if (!u.state->before_transaction && !u.state->new_in_transaction) {
-      u.state->before_transaction = u.state->mapper->clone(u.state->snapshot);
+      keep_before_image(*u.state);  // the snapshot's block, as it is: no copy
       tx_touched_.push_back(u.state);
     }
-    u.state->mapper->assign(u.state->snapshot, u.state->object);
+    take_snapshot(*u.state);
   }
   for (const auto& st : deleted_) {
     st->state = ObjectState::deleted;
@@ -494,6 +493,7 @@ ALCHEMY_INLINE void Session::flush() {
   rel.succeeded(deleted_);
   new_.clear();
   deleted_.clear();
+  compact_snapshots();
   after_flush_hooks(hooks);
 }
 
@@ -531,14 +531,19 @@ ALCHEMY_INLINE void Session::commit() {
   for (const auto& st : tx_touched_) {
     st->new_in_transaction = false;
     st->key_generated = false;
-    st->before_transaction.reset();
+    drop_before_image(*st);
   }
   tx_touched_.clear();
+  compact_snapshots();  // the before-images just let go
   for (const auto& st : tx_deleted_) {
     st->state = ObjectState::detached;
     st->session = nullptr;
   }
-  if (!tx_deleted_.empty()) prune_watch();
+  if (!tx_deleted_.empty()) {
+    prune_watch();
+    // Out of the session: a snapshot only this list still holds goes with its object.
+    for (const auto& st : tx_deleted_) release_snapshot(*st, st.use_count() > 1);
+  }
   tx_deleted_.clear();
   savepoints_.clear();  // committed with the transaction
   ++tx_generation_;
@@ -576,14 +581,13 @@ ALCHEMY_INLINE void Session::rollback() {
   // Only watched objects can differ from their snapshots (see session.hpp).
   for (const auto& st : tx_touched_) {
     if (!st->before_transaction) continue;
-    st->mapper->assign(st->snapshot, st->before_transaction.get());
-    st->before_transaction.reset();
-    st->mapper->assign(st->object, st->snapshot);
+    restore_before_image(*st);
+    restore_snapshot(*st);
   }
   // prune_watch() and the revert in one pass over the watched objects.
   std::erase_if(watch_, [this](const StatePtr& st) {
     if (st->session == this && st->state == ObjectState::persistent) {
-      if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
+      if (st->snapshot && changed_mask(*st)) restore_snapshot(*st);
       return false;
     }
     st->watched_by = nullptr;
@@ -591,6 +595,7 @@ ALCHEMY_INLINE void Session::rollback() {
   });
   tx_touched_.clear();
   tx_deleted_.clear();
+  compact_snapshots();
   // Loaded relationships may hold what the transaction added or lost: they load again
   // (close() detaches the objects instead, with what they hold).
   if (!closing_) orm::detail::SessionAccess::expire_relationships(*this);
@@ -603,28 +608,32 @@ ALCHEMY_INLINE void Session::expunge_all() {
     st->state = ObjectState::transient;
     st->session = nullptr;
   }
-  for (const auto& st : tx_deleted_) {
-    st->state = ObjectState::detached;
-    st->session = nullptr;
-  }
+  new_.clear();
   for (const auto& st : deleted_) st->delete_pending = false;
-  // One pass over each of the two long lists (a session may hold many objects): the identity
-  // map's objects are detached as their entries go, then the watch list releases its own in
-  // the order it took them (objects only it still holds are freed in that order).
-  identity_.clear([this](const StatePtr& st) {
-    st->state = ObjectState::detached;
-    st->session = nullptr;
-    if (st->watched_by == this) st->watched_by = nullptr;
-  });
+  deleted_.clear();
+  for (const auto& st : tx_touched_) drop_before_image(*st);  // expunge_all() inside a transaction
+  tx_touched_.clear();
+  // The session's lists let go first, so that each object's use count tells whether anyone
+  // else still holds it: a snapshot moves out of the session's arena only for those.
   for (auto& st : watch_) {
     if (st->watched_by == this) st->watched_by = nullptr;
     st.reset();
   }
   watch_.clear();
-  new_.clear();
-  deleted_.clear();
-  tx_touched_.clear();
+  for (auto& st : tx_deleted_) {
+    st->state = ObjectState::detached;
+    st->session = nullptr;
+    release_snapshot(*st, st.use_count() > 1);
+    st.reset();
+  }
   tx_deleted_.clear();
+  // One pass over the identity map, in load order: each object is detached as its entry goes.
+  identity_.clear([this](const StatePtr& st) {
+    st->state = ObjectState::detached;
+    st->session = nullptr;
+    release_snapshot(*st, st.use_count() > 1);
+  });
+  snapshots_.clear();  // every block was released above
 }
 
 ALCHEMY_INLINE void Session::close() noexcept {
@@ -661,7 +670,7 @@ void Session::refresh(const std::shared_ptr<T>& obj) {
     for (std::size_t i = 0; i < m.column_count(); ++i)
       m.access(i).read(st->object, stmt.column(int(i), m.column(i).type.kind));
   }
-  m.assign(st->snapshot, st->object);
+  take_snapshot(*st);
 }
 
 }  // namespace alchemy

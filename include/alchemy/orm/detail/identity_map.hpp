@@ -62,8 +62,13 @@ class IdentityMap {
     const StatePtr* end_ = nullptr;
   };
 
+  /// An integer key's hash keeps its low three bits: keys that differ only there (1..8, the
+  /// rows a flush just INSERTed with consecutive generated keys) share one 64-byte line of
+  /// slots, while the rest of the key scatters the groups of eight over the table.
   static std::uint64_t hash(const Mapper* m, std::int64_t key) noexcept {
-    return mix(reinterpret_cast<std::uintptr_t>(m) ^ (std::uint64_t(key) * 0x9e3779b97f4a7c15ULL));
+    const auto k = std::uint64_t(key);
+    const std::uint64_t group = mix(reinterpret_cast<std::uintptr_t>(m) ^ ((k >> 3) * 0x9e3779b97f4a7c15ULL));
+    return (group & ~std::uint64_t{7}) | (k & 7);
   }
   static std::uint64_t hash(const IdentityKey& k) noexcept {
     if (k.key.kind() == sql::ValueKind::integer) return hash(k.mapper, k.key.as_integer());

@@ -65,9 +65,9 @@ ALCHEMY_INLINE std::size_t Session::savepoint_index(std::uint64_t id) const noex
 
 ALCHEMY_INLINE void Session::keep_savepoint_image(const StatePtr& st) {
   auto& sp = savepoints_.back();
-  if (!st->has_snapshot || sp.imaged.count(st.get())) return;
+  if (!st->snapshot || sp.imaged.count(st.get())) return;
   sp.imaged.emplace(st.get(), sp.images.size());
-  sp.images.emplace_back(st, st->mapper->clone(st->snapshot));
+  sp.images.emplace_back(st, orm::detail::HeapSnapshot::copy_of(st->snapshot));
 }
 
 ALCHEMY_INLINE void Session::restore_to(Savepoint& sp) {
@@ -78,7 +78,7 @@ ALCHEMY_INLINE void Session::restore_to(Savepoint& sp) {
   for (std::size_t i = sp.touched_mark; i < tx_touched_.size(); ++i) {
     const auto& st = tx_touched_[i];
     if (!st->new_in_transaction) {
-      st->before_transaction.reset();
+      drop_before_image(*st);
       continue;
     }
     forget_insert(st);
@@ -95,13 +95,13 @@ ALCHEMY_INLINE void Session::restore_to(Savepoint& sp) {
   tx_deleted_.resize(sp.deleted_mark);
   for (const auto& [st, image] : sp.images) {
     if (st->session != this || st->state != ObjectState::persistent) continue;
-    st->mapper->assign(st->snapshot, image.get());
-    st->mapper->assign(st->object, st->snapshot);
+    set_snapshot(*st, image.get());
+    restore_snapshot(*st);
   }
   // Edits never flushed go too: every watched object returns to its snapshot.
   prune_watch();
   for (const auto& st : watch_)
-    if (st->has_snapshot && changed_mask(*st)) st->mapper->assign(st->object, st->snapshot);
+    if (st->snapshot && changed_mask(*st)) restore_snapshot(*st);
 }
 
 ALCHEMY_INLINE void Session::rollback_to_savepoint(std::size_t index) {
@@ -119,6 +119,7 @@ ALCHEMY_INLINE void Session::rollback_to_savepoint(std::size_t index) {
     restore_to(savepoints_.back());
     savepoints_.pop_back();
   }
+  compact_snapshots();
   // As rollback(): loaded relationships may hold what the savepoint added; they load again.
   orm::detail::SessionAccess::expire_relationships(*this);
 }
@@ -256,7 +257,7 @@ ALCHEMY_INLINE std::vector<ModelChange> Session::model_changes() const {
   for (const auto& st : new_) put(st, ModelChange::Kind::insert);
   for (const auto& st : watch_)
     if (st->session == this && st->state == ObjectState::persistent && !st->delete_pending &&
-        st->has_snapshot && changed_mask(*st) != 0)
+        st->snapshot && changed_mask(*st) != 0)
       put(st, ModelChange::Kind::update);
   for (const auto& st : deleted_) put(st, ModelChange::Kind::delete_);
   return out;

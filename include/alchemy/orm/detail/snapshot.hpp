@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+// Internal header; do not include directly. Included by <alchemy/orm/instance_state.hpp>.
+//
+// An object's snapshot: its column values as last loaded or flushed. Change detection compares
+// the object with it, rollback() writes it back, and an UPDATE or DELETE takes its WHERE key
+// (and version counter) from it.
+//
+// A snapshot is one block: a header, a 16-byte cell per column, then the text and bytes the
+// cells point to. Taking one costs a copy of the column values into that block, not a second
+// model object with a heap allocation for every string longer than its small-string buffer.
+// The session keeps the blocks of its objects in a SnapshotArena (64 KiB chunks, freed together),
+// so loading N objects allocates no snapshot one by one, and closing the session frees them in a
+// few calls. Blocks that outlive their session (a detached object the program still holds), and
+// the copies a transaction or savepoint keeps for rollback, are single heap allocations.
+#ifndef ALCHEMY_ORM_DETAIL_SNAPSHOT_HPP_
+#define ALCHEMY_ORM_DETAIL_SNAPSHOT_HPP_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "alchemy/config.hpp"
+#include "alchemy/orm/mapper.hpp"
+#include "alchemy/sql/value.hpp"
+
+namespace alchemy::orm {
+struct InstanceState;
+}  // namespace alchemy::orm
+
+namespace alchemy::orm::detail {
+
+/// One column of a snapshot. Text and blob cells point into their own block.
+struct SnapCell {
+  union {
+    std::int64_t i;  ///< integer, boolean, date (days), datetime (microseconds)
+    double d;        ///< real
+    const char* p;   ///< text, blob
+  };
+  std::uint32_t n;   ///< bytes of text or blob
+  sql::ValueKind kind;
+
+  sql::ValueRef ref() const noexcept {
+    switch (kind) {
+      case sql::ValueKind::null: return {};
+      case sql::ValueKind::integer: return sql::ValueRef::integer(i);
+      case sql::ValueKind::real: return sql::ValueRef::real(d);
+      case sql::ValueKind::boolean: return sql::ValueRef::boolean(i != 0);
+      case sql::ValueKind::text: return sql::ValueRef::text({p, n});
+      case sql::ValueKind::blob:
+        return sql::ValueRef::blob({reinterpret_cast<const std::uint8_t*>(p), n});
+      case sql::ValueKind::date: return sql::ValueRef::date(Date(std::chrono::days(i)));
+      case sql::ValueKind::datetime: return sql::ValueRef::datetime(DateTime(std::chrono::microseconds(i)));
+    }
+    return {};
+  }
+
+  /// Whether `v` is this cell's value (as the field's operator== would say for the built-in
+  /// types: a NaN is never the same, 0.0 and -0.0 are).
+  bool same(const sql::ValueRef& v) const noexcept {
+    if (v.kind() != kind) return false;
+    switch (kind) {
+      case sql::ValueKind::null: return true;
+      case sql::ValueKind::real: return v.as_real() == d;
+      case sql::ValueKind::text: {
+        const auto t = v.as_text();
+        return t.size() == n && (n == 0 || std::memcmp(t.data(), p, n) == 0);
+      }
+      case sql::ValueKind::blob: {
+        const auto b = v.as_blob();
+        return b.size() == n && (n == 0 || std::memcmp(b.data(), p, n) == 0);
+      }
+      case sql::ValueKind::boolean: return v.as_boolean() == (i != 0);
+      case sql::ValueKind::integer:
+      case sql::ValueKind::date:
+      case sql::ValueKind::datetime: return v.as_integer() == i;
+    }
+    return false;
+  }
+};
+static_assert(sizeof(SnapCell) == 16, "a snapshot cell is two words");
+
+/// A snapshot block: this header, `columns` cells, then the bytes of their text and blobs.
+struct SnapBlock {
+  /// What an arena block is to its owner.
+  enum Role : std::uint16_t { snapshot = 0, before_image = 1 };
+  InstanceState* owner;    ///< arena blocks: the state this block belongs to; null once freed
+  std::uint32_t size;      ///< bytes the block occupies (a multiple of 8)
+  std::uint16_t columns;
+  Role role;               ///< which of the owner's pointers points here
+
+  SnapCell* cells() noexcept {
+    return std::launder(reinterpret_cast<SnapCell*>(reinterpret_cast<std::byte*>(this) + sizeof(SnapBlock)));
+  }
+  const SnapCell* cells() const noexcept { return const_cast<SnapBlock*>(this)->cells(); }
+  const SnapCell& cell(std::size_t i) const noexcept { return cells()[i]; }
+};
+static_assert(sizeof(SnapBlock) == 16 && alignof(SnapBlock) <= 8, "cells follow the header unpadded");
+
+/// A snapshot block on the heap, owned: the copies rollback() and savepoints restore from, and
+/// the snapshot of an object that left its session.
+class HeapSnapshot {
+ public:
+  HeapSnapshot() noexcept = default;
+  explicit HeapSnapshot(SnapBlock* b) noexcept : b_(b) {}
+  HeapSnapshot(HeapSnapshot&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+  HeapSnapshot& operator=(HeapSnapshot&& o) noexcept {
+    if (this != &o) {
+      reset();
+      b_ = std::exchange(o.b_, nullptr);
+    }
+    return *this;
+  }
+  HeapSnapshot(const HeapSnapshot&) = delete;
+  HeapSnapshot& operator=(const HeapSnapshot&) = delete;
+  ~HeapSnapshot() { reset(); }
+
+  const SnapBlock* get() const noexcept { return b_; }
+  explicit operator bool() const noexcept { return b_ != nullptr; }
+  SnapBlock* release() noexcept { return std::exchange(b_, nullptr); }
+  void reset() noexcept {
+    if (b_) ::operator delete(b_);
+    b_ = nullptr;
+  }
+
+  /// A heap copy of `src` (null for null).
+  ALCHEMY_INLINE static HeapSnapshot copy_of(const SnapBlock* src);
+
+ private:
+  SnapBlock* b_ = nullptr;
+};
+
+/// The blocks of one session's snapshots: 64 KiB chunks filled front to back. A block whose
+/// object took a larger snapshot, or left, stays as garbage until compact() moves the live ones
+/// to fresh chunks (the session does it once garbage outweighs live blocks).
+class SnapshotArena {
+ public:
+  SnapshotArena() = default;
+  SnapshotArena(const SnapshotArena&) = delete;
+  SnapshotArena& operator=(const SnapshotArena&) = delete;
+
+  /// An uninitialised block of `bytes` (a multiple of 8) for `owner`.
+  SnapBlock* allocate(std::size_t bytes, InstanceState* owner) {
+    if (chunks_.empty() || chunks_.back().cap - chunks_.back().used < bytes) add_chunk(bytes);
+    Chunk& c = chunks_.back();
+    auto* b = ::new (c.data.get() + c.used) SnapBlock{owner, std::uint32_t(bytes), 0, SnapBlock::snapshot};
+    c.used += bytes;
+    live_ += bytes;
+    return b;
+  }
+  /// `b` holds no snapshot any more.
+  void release(SnapBlock* b) noexcept {
+    b->owner = nullptr;
+    live_ -= b->size;
+    garbage_ += b->size;
+  }
+  bool wants_compaction() const noexcept { return garbage_ > kMinGarbage && garbage_ > live_; }
+  /// Moves the live blocks to fresh chunks and points their owners' `snapshot` (or
+  /// `before_transaction`) at the copies (defined in orm/instance_state.hpp, which knows owners).
+  ALCHEMY_INLINE void compact();
+  /// Frees every chunk. No state may still point into them.
+  void clear() noexcept {
+    chunks_.clear();
+    live_ = garbage_ = 0;
+  }
+  std::size_t live_bytes() const noexcept { return live_; }
+  std::size_t garbage_bytes() const noexcept { return garbage_; }
+  /// How many times compact() ran (for tests).
+  std::size_t compactions() const noexcept { return compactions_; }
+
+ private:
+  static constexpr std::size_t kChunk = 64 * 1024;
+  static constexpr std::size_t kMinGarbage = 1024 * 1024;
+  struct Chunk {
+    std::unique_ptr<std::byte[]> data;
+    std::size_t used = 0;
+    std::size_t cap = 0;
+  };
+  void add_chunk(std::size_t at_least) {
+    const std::size_t cap = at_least > kChunk ? at_least : kChunk;
+    chunks_.push_back({std::unique_ptr<std::byte[]>(new std::byte[cap]), 0, cap});
+  }
+
+  std::vector<Chunk> chunks_;
+  std::size_t live_ = 0;
+  std::size_t garbage_ = 0;
+  std::size_t compactions_ = 0;
+};
+
+/// The bytes a snapshot of `obj` (an object of `m`) needs.
+ALCHEMY_INLINE std::size_t snapshot_size(const Mapper& m, const void* obj);
+/// Writes the snapshot of `obj` into `b`, which has room for snapshot_size(m, obj) bytes.
+ALCHEMY_INLINE void fill_snapshot(const Mapper& m, const void* obj, SnapBlock* b);
+/// A bit per column of `m` (bit i & 63) whose field in `obj` differs from the snapshot.
+ALCHEMY_INLINE std::uint64_t changed_columns(const Mapper& m, const void* obj, const SnapBlock* b);
+/// Writes the snapshot's values into the column fields of `obj`.
+ALCHEMY_INLINE void restore_columns(const Mapper& m, void* obj, const SnapBlock* b);
+/// Copies `src` (any block) into `dst`, which has room for src->size bytes; the cells point into
+/// `dst`. Returns `dst` as a block; its owner is `owner`.
+ALCHEMY_INLINE SnapBlock* copy_snapshot(const SnapBlock* src, void* dst, InstanceState* owner) noexcept;
+/// The bytes of a block of `m`'s snapshot with column `column` replaced by `v`.
+ALCHEMY_INLINE std::size_t snapshot_size_with(const Mapper& m, const SnapBlock* b, std::size_t column, sql::ValueRef v);
+/// Writes into `dst` the snapshot `src` with column `column` replaced by `v`.
+ALCHEMY_INLINE void fill_snapshot_with(const SnapBlock* src, SnapBlock* dst, std::size_t column, sql::ValueRef v);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+namespace snapshot_impl {
+inline std::size_t round8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+inline bool has_bytes(sql::ValueKind k) noexcept { return k == sql::ValueKind::text || k == sql::ValueKind::blob; }
+inline std::size_t bytes_of(sql::ValueRef v) noexcept {
+  if (v.kind() == sql::ValueKind::text) return v.as_text().size();
+  if (v.kind() == sql::ValueKind::blob) return v.as_blob().size();
+  return 0;
+}
+/// Writes `v` into cell `c`, its bytes at `*text` (advanced past them).
+inline void put(SnapCell* c, sql::ValueRef v, char*& text) noexcept {
+  SnapCell cell;
+  cell.i = 0;
+  cell.n = 0;
+  cell.kind = v.kind();
+  switch (v.kind()) {
+    case sql::ValueKind::null: break;
+    case sql::ValueKind::integer:
+    case sql::ValueKind::date:
+    case sql::ValueKind::datetime: cell.i = v.as_integer(); break;
+    case sql::ValueKind::boolean: cell.i = v.as_boolean() ? 1 : 0; break;
+    case sql::ValueKind::real: cell.d = v.as_real(); break;
+    case sql::ValueKind::text:
+    case sql::ValueKind::blob: {
+      const std::size_t n = bytes_of(v);
+      const char* src = v.kind() == sql::ValueKind::text ? v.as_text().data()
+                                                          : reinterpret_cast<const char*>(v.as_blob().data());
+      if (n) std::memcpy(text, src, n);
+      cell.p = text;
+      cell.n = std::uint32_t(n);
+      text += n;
+      break;
+    }
+  }
+  ::new (c) SnapCell(cell);
+}
+}  // namespace snapshot_impl
+
+ALCHEMY_INLINE std::size_t snapshot_size(const Mapper& m, const void* obj) {
+  if (m.column_count() > 0xFFFF) throw ArgumentError("model " + m.class_name() + " has more than 65,535 columns");
+  std::size_t bytes = 0;
+  sql::Value scratch;
+  for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
+    // Only text and blob columns have a length; the fixed-size rest needs no call.
+    if (!snapshot_impl::has_bytes(sql::value_kind(m.column(i).type.kind))) continue;
+    const std::size_t len = snapshot_impl::bytes_of(m.access(i).ref(obj, scratch));
+    if (len > 0xFFFFFFFFu) throw ArgumentError("column '" + m.column(i).name + "' of " + m.class_name() +
+                                               " holds more than 4 GiB");
+    bytes += len;
+  }
+  return snapshot_impl::round8(sizeof(SnapBlock) + m.column_count() * sizeof(SnapCell) + bytes);
+}
+
+ALCHEMY_INLINE void fill_snapshot(const Mapper& m, const void* obj, SnapBlock* b) {
+  const std::size_t n = m.column_count();
+  b->columns = std::uint16_t(n);
+  SnapCell* cells = b->cells();
+  char* text = reinterpret_cast<char*>(cells + n);
+  sql::Value scratch;
+  for (std::size_t i = 0; i < n; ++i) snapshot_impl::put(cells + i, m.access(i).ref(obj, scratch), text);
+}
+
+ALCHEMY_INLINE std::uint64_t changed_columns(const Mapper& m, const void* obj, const SnapBlock* b) {
+  std::uint64_t mask = 0;
+  sql::Value scratch;
+  const SnapCell* cells = b->cells();
+  // The count is read once: for all the compiler knows, the calls could change it.
+  for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
+    if (!cells[i].same(m.access(i).ref(obj, scratch))) mask |= std::uint64_t{1} << (i & 63);
+  return mask;
+}
+
+ALCHEMY_INLINE void restore_columns(const Mapper& m, void* obj, const SnapBlock* b) {
+  const SnapCell* cells = b->cells();
+  for (std::size_t i = 0, n = m.column_count(); i < n; ++i) m.access(i).read(obj, cells[i].ref());
+}
+
+ALCHEMY_INLINE SnapBlock* copy_snapshot(const SnapBlock* src, void* dst, InstanceState* owner) noexcept {
+  std::memcpy(dst, static_cast<const void*>(src), src->size);
+  auto* b = std::launder(static_cast<SnapBlock*>(dst));
+  b->owner = owner;
+  // Text and blob cells point into the block: move them with it.
+  const auto delta = reinterpret_cast<const std::byte*>(b) - reinterpret_cast<const std::byte*>(src);
+  SnapCell* cells = b->cells();
+  for (std::size_t i = 0; i < b->columns; ++i)
+    if (snapshot_impl::has_bytes(cells[i].kind)) cells[i].p += delta;
+  return b;
+}
+
+ALCHEMY_INLINE std::size_t snapshot_size_with(const Mapper& m, const SnapBlock* b, std::size_t column, sql::ValueRef v) {
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < b->columns; ++i) bytes += i == column ? snapshot_impl::bytes_of(v) : b->cell(i).n;
+  if (bytes > 0xFFFFFFFFu) throw ArgumentError("a snapshot of " + m.class_name() + " would hold more than 4 GiB");
+  return snapshot_impl::round8(sizeof(SnapBlock) + b->columns * sizeof(SnapCell) + bytes);
+}
+
+ALCHEMY_INLINE void fill_snapshot_with(const SnapBlock* src, SnapBlock* dst, std::size_t column, sql::ValueRef v) {
+  dst->columns = src->columns;
+  SnapCell* cells = dst->cells();
+  char* text = reinterpret_cast<char*>(cells + src->columns);
+  for (std::size_t i = 0; i < src->columns; ++i) snapshot_impl::put(cells + i, i == column ? v : src->cell(i).ref(), text);
+}
+
+ALCHEMY_INLINE HeapSnapshot HeapSnapshot::copy_of(const SnapBlock* src) {
+  if (!src) return {};
+  return HeapSnapshot(copy_snapshot(src, ::operator new(src->size), nullptr));
+}
+#endif  // ALCHEMY_IMPL
+
+}  // namespace alchemy::orm::detail
+
+#endif  // ALCHEMY_ORM_DETAIL_SNAPSHOT_HPP_
