@@ -47,10 +47,11 @@ inline std::vector<const Mapper*> dependency_order(std::vector<const Mapper*> ma
 }
 
 /// One flush's statements. Rows of one mapper with the same statement shape go out together
-/// (multi-row INSERT, with RETURNING on PostgreSQL, and DELETE ... IN, see multirow_rows();
-/// otherwise dialect::Connection::execute_batch: PostgreSQL's pipeline for UPDATEs, one prepared
-/// statement per row on SQLite), at most kChunk rows at a time so that the parameters of a large
-/// flush are never all held at once.
+/// (multi-row INSERT, with RETURNING on PostgreSQL or with the keys named on SQLite (see
+/// insert_own_keys()), and DELETE ... IN, see multirow_rows(); otherwise
+/// dialect::Connection::execute_batch: PostgreSQL's pipeline for UPDATEs, one prepared statement
+/// per row on SQLite), at most kChunk rows at a time so that the parameters of a large flush are
+/// never all held at once.
 struct Flush {
   using StatePtr = std::shared_ptr<InstanceState>;
   struct Update {
