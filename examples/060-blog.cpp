@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include <fmt/core.h>
+#include <fmt/format.h>  // fmt::join
 
 struct Post;
 struct Tag;

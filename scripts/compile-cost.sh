@@ -7,13 +7,14 @@
 #             ALCHEMY_SEPARATE_COMPILATION, where the library's plain code is compiled once, in
 #             the unit of <alchemy/src.hpp> (measured too, as library_once), not in each unit
 #
-# Compiles, one at a time, at -O2 with the compiler given, and prints wall time and peak memory
-# (GNU time) of:
+# Compiles, one at a time, at -O2 with the compiler given, and prints wall time, CPU time (user +
+# system) and peak memory (GNU time) of:
 #   1. bench/sqlite_raw.cpp and bench/alchemy_half.cpp: the benchmark's two halves, the same
 #      workload by hand on sqlite3 and through alchemy, and their ratio;
 #   2. examples/tutorial.cpp;
-#   3. generated schemas of M models x 15 columns (M = 5, 10, 20), each model used by a
-#      query, a get, an add and a commit, to show how the cost grows with the schema.
+#   3. generated schemas of M models x C columns, each model used by a query, a get, an add and
+#      a commit, to show how the cost grows with the schema: M = 5, 10, 20 with C = 15, and one
+#      model with C = 15, 30, 60.
 # Nothing is linked. Run it on an idle machine: other processes inflate the wall times.
 set -euo pipefail
 cxx="${1:-g++}"
@@ -23,23 +24,25 @@ work="$(mktemp -d /tmp/alchemy-compile-cost.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 base_flags=(-std=c++20 -O2 -I"$src/include" -DALCHEMY_WITH_SQLITE=1 -DBENCH_BACKEND=\"sqlite\")
 
-# measure NAME FILE: prints "compile NAME mode=.. wall_s=.. peak_mb=.." and sets wall, mb.
+# measure NAME FILE: prints "compile NAME mode=.. wall_s=.. cpu_s=.. peak_mb=.." and sets wall,
+# cpu, mb. CPU time is what to compare on a busy machine: others' work inflates the wall time.
 measure() {
-  local out
-  out="$( { /usr/bin/time -f '%e %M' "$cxx" "${flags[@]}" -c "$2" -o "$work/out.o" 2>&1 >/dev/null; } | tail -1)"
-  wall="${out% *}"
-  mb=$(( ${out#* } / 1024 ))
-  echo "compile $1 mode=$mode compiler=$cxx wall_s=$wall peak_mb=$mb"
+  local out kb
+  out="$( { /usr/bin/time -f '%e %U %S %M' "$cxx" "${flags[@]}" -c "$2" -o "$work/out.o" 2>&1 >/dev/null; } | tail -1)"
+  read -r wall user sys kb <<<"$out"
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  mb=$(( kb / 1024 ))
+  echo "compile $1 mode=$mode compiler=$cxx wall_s=$wall cpu_s=$cpu peak_mb=$mb"
 }
 
-gen() {  # gen M FILE: M models of 15 columns, each used once
-  local m="$1" f="$2" i c
+gen() {  # gen M C FILE: M models of C columns, each used once
+  local m="$1" cols="$2" f="$3" i c
   {
     echo '#include <alchemy/alchemy.hpp>'
     for ((i = 0; i < m; i++)); do
       echo "struct Model$i : alchemy::Model<Model$i> {"
       echo "  ALCHEMY_COLUMN(int64_t, id, alchemy::primary_key);"
-      for ((c = 1; c < 15; c++)); do
+      for ((c = 1; c < cols; c++)); do
         case $((c % 5)) in
           0) echo "  ALCHEMY_COLUMN(std::string, s$c, alchemy::String(40));" ;;
           1) echo "  ALCHEMY_COLUMN(int32_t, i$c);" ;;
@@ -68,13 +71,13 @@ for mode in $modes; do
     echo '#include <alchemy/src.hpp>' >"$work/src.cpp"
     measure library_once "$work/src.cpp"
   fi
-  measure raw_half "$src/bench/sqlite_raw.cpp"; raw_wall=$wall raw_mb=$mb
-  measure alchemy_half "$src/bench/alchemy_half.cpp"; al_wall=$wall al_mb=$mb
-  awk -v mode="$mode" -v a="$al_wall" -v r="$raw_wall" -v am="$al_mb" -v rm="$raw_mb" \
-    'BEGIN { printf "compile ratio alchemy/raw mode=%s wall=%.2f memory=%.2f\n", mode, a / r, am / rm }'
+  measure raw_half "$src/bench/sqlite_raw.cpp"; raw_wall=$wall raw_cpu=$cpu raw_mb=$mb
+  measure alchemy_half "$src/bench/alchemy_half.cpp"; al_wall=$wall al_cpu=$cpu al_mb=$mb
+  awk -v mode="$mode" -v a="$al_wall" -v r="$raw_wall" -v ac="$al_cpu" -v rc="$raw_cpu" -v am="$al_mb" -v rm="$raw_mb" \
+    'BEGIN { printf "compile ratio alchemy/raw mode=%s wall=%.2f cpu=%.2f memory=%.2f\n", mode, a / r, ac / rc, am / rm }'
   measure tutorial "$src/examples/tutorial.cpp"
-  for m in 5 10 20; do
-    gen "$m" "$work/schema_$m.cpp"
-    measure "schema_${m}x15" "$work/schema_$m.cpp"
+  for shape in 5x15 10x15 20x15 1x15 1x30 1x60; do
+    gen "${shape%x*}" "${shape#*x}" "$work/schema_$shape.cpp"
+    measure "schema_$shape" "$work/schema_$shape.cpp"
   done
 done

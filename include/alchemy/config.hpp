@@ -9,7 +9,10 @@
 // alchemy::compiled instead of alchemy::alchemy), the library's plain, non-template code (the
 // SQL compiler, the unit of work, transactions and savepoints, and all they reach) is compiled
 // once, in the one translation unit that includes <alchemy/src.hpp>; the others see its
-// declarations only. Templates (Model<T>, Query<T>, column handles) stay in the headers either way.
+// declarations only. Templates (Model<T>, Query<T>, column handles) stay in the headers either
+// way, as thin wrappers over that code. Those other units also skip what only the compiled code
+// needs: the unit of work's and the transactions' headers, and the SQL compiler (dialect.hpp
+// declares sql::Compiler; include <alchemy/sql/compiler.hpp> to call dialect().compiler() yourself).
 //
 //   ALCHEMY_IMPL    1 where the definitions are compiled: always when header-only, and in the
 //                   translation unit of <alchemy/src.hpp> when compiled separately

@@ -193,7 +193,6 @@ TEST_CASE("version_id must be one integer column outside the primary key", "[sui
     alchemy::sql::ValueRef ref(const void*, alchemy::sql::Value&) const override { return {}; }
     alchemy::sql::Value get(const void*) const override { return {}; }
     void read(void*, alchemy::sql::ValueRef) const override {}
-    bool equal(const void*, const void*) const override { return true; }
     void copy(void*, const void*) const override {}
   };
   const auto column = [](std::string name, TypeKind kind, bool version, bool key = false) {

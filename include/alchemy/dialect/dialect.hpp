@@ -8,7 +8,14 @@
 
 #include <string_view>
 
+#include "alchemy/config.hpp"
+#if ALCHEMY_IMPL  // a user's unit compiled separately needs only the name (alchemy/config.hpp)
 #include "alchemy/sql/compiler.hpp"
+#endif
+
+namespace alchemy::sql {
+class Compiler;
+}  // namespace alchemy::sql
 
 namespace alchemy::dialect {
 

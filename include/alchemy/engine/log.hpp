@@ -15,9 +15,10 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
 #include "alchemy/config.hpp"
+#if ALCHEMY_IMPL  // the messages are formatted where Logger is compiled
+#include <fmt/format.h>
+#endif
 #include "alchemy/engine/options.hpp"
 #include "alchemy/engine/record.hpp"
 #include "alchemy/sql/detail/datetime.hpp"

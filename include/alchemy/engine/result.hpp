@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/dialect/driver.hpp"
 #include "alchemy/error.hpp"
 #include "alchemy/sql/type_traits.hpp"
@@ -94,27 +95,7 @@ class Result {
   Result() = default;
 
   /// Reads every row of an executed statement. The caller resets the statement afterwards.
-  static Result read(dialect::Statement& st) {
-    Result r;
-    const int n = st.column_count();
-    r.returns_rows_ = n > 0;
-    auto keys = std::make_shared<std::vector<std::string>>();
-    for (int i = 0; i < n; ++i) keys->push_back(st.column_name(i));
-    r.keys_ = keys;
-    if (!r.returns_rows_) {
-      r.rowcount_ = st.affected_rows();
-      return r;
-    }
-    while (st.next()) {
-      std::vector<sql::Value> values;
-      values.reserve(static_cast<std::size_t>(n));
-      // Text is the neutral hint: drivers hand over their native kind, PostgreSQL its text form;
-      // Row::get<T> converts either.
-      for (int i = 0; i < n; ++i) values.emplace_back(st.column(i, sql::TypeKind::text));
-      r.rows_.emplace_back(keys, std::move(values));
-    }
-    return r;
-  }
+  static Result read(dialect::Statement& st);
 
   /// Whether the statement returned rows (a SELECT, or RETURNING).
   bool returns_rows() const noexcept { return returns_rows_; }
@@ -162,6 +143,30 @@ class Result {
   std::int64_t rowcount_ = -1;
   bool returns_rows_ = false;
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE Result Result::read(dialect::Statement& st) {
+  Result r;
+  const int n = st.column_count();
+  r.returns_rows_ = n > 0;
+  auto keys = std::make_shared<std::vector<std::string>>();
+  for (int i = 0; i < n; ++i) keys->push_back(st.column_name(i));
+  r.keys_ = keys;
+  if (!r.returns_rows_) {
+    r.rowcount_ = st.affected_rows();
+    return r;
+  }
+  while (st.next()) {
+    std::vector<sql::Value> values;
+    values.reserve(static_cast<std::size_t>(n));
+    // Text is the neutral hint: drivers hand over their native kind, PostgreSQL its text form;
+    // Row::get<T> converts either.
+    for (int i = 0; i < n; ++i) values.emplace_back(st.column(i, sql::TypeKind::text));
+    r.rows_.emplace_back(keys, std::move(values));
+  }
+  return r;
+}
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy
 

@@ -26,8 +26,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/orm/mapper.hpp"
 #include "alchemy/sql/expression.hpp"
+#include "alchemy/sql/statement.hpp"
 #include "alchemy/sql/type_traits.hpp"
 
 namespace alchemy {
@@ -113,6 +115,43 @@ sql::Value bound_value(const V& v) {
       return TypeTraits<T>::to_value(static_cast<T>(v));
   }
 }
+
+// What the column handles build, without their types: compiled once, not per model and column
+// (with ALCHEMY_SEPARATE_COMPILATION, once per program).
+/// `c op v`, v bound.
+ALCHEMY_INLINE sql::ExprPtr compare(const sql::Column& c, sql::Op op, sql::Value v);
+/// `c [NOT] [I]LIKE pattern [ESCAPE escape]`.
+ALCHEMY_INLINE sql::ExprPtr pattern(const sql::Column& c, sql::Op op, std::string_view pattern, char escape);
+/// `v` with `%`, `_` and `/` escaped by `/` (SQLAlchemy's autoescape=True).
+ALCHEMY_INLINE std::string escape_like(std::string_view v);
+/// AND (`any` false) or OR (`any` true) of the conditions `parts` point to.
+ALCHEMY_INLINE sql::ExprPtr junction(bool any, std::initializer_list<const sql::ExprPtr*> parts);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE sql::ExprPtr compare(const sql::Column& c, sql::Op op, sql::Value v) {
+  return sql::binary(op, sql::column(c), sql::bind(std::move(v)));
+}
+
+ALCHEMY_INLINE sql::ExprPtr pattern(const sql::Column& c, sql::Op op, std::string_view pattern, char escape) {
+  return sql::binary(op, sql::column(c), sql::bind(std::string(pattern)), escape);
+}
+
+ALCHEMY_INLINE sql::ExprPtr junction(bool any, std::initializer_list<const sql::ExprPtr*> parts) {
+  std::vector<sql::ExprPtr> exprs;
+  exprs.reserve(parts.size());
+  for (const auto* p : parts) exprs.push_back(*p);
+  return any ? sql::or_(std::move(exprs)) : sql::and_(std::move(exprs));
+}
+
+ALCHEMY_INLINE std::string escape_like(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '%' || c == '_' || c == '/') out += '/';
+    out += c;
+  }
+  return out;
+}
+#endif  // ALCHEMY_IMPL
 }  // namespace detail
 
 /// The typed handle of one column of model M whose field has C++ type F.
@@ -144,9 +183,11 @@ class Column {
   Condition<M> ilike(std::string_view pattern, char escape = 0) const { return pat(sql::Op::ilike, pattern, escape); }
   Condition<M> not_ilike(std::string_view pattern, char escape = 0) const { return pat(sql::Op::not_ilike, pattern, escape); }
   /// LIKE 'value%' with `%`, `_` and `/` in value escaped (SQLAlchemy's autoescape=True).
-  Condition<M> startswith(std::string_view v) const { return pat(sql::Op::like, escape_like(v) + "%", '/'); }
-  Condition<M> endswith(std::string_view v) const { return pat(sql::Op::like, "%" + escape_like(v), '/'); }
-  Condition<M> contains(std::string_view v) const { return pat(sql::Op::like, "%" + escape_like(v) + "%", '/'); }
+  Condition<M> startswith(std::string_view v) const { return pat(sql::Op::like, detail::escape_like(v) + "%", '/'); }
+  Condition<M> endswith(std::string_view v) const { return pat(sql::Op::like, "%" + detail::escape_like(v), '/'); }
+  Condition<M> contains(std::string_view v) const {
+    return pat(sql::Op::like, "%" + detail::escape_like(v) + "%", '/');
+  }
 
   /// IN (...). An empty list matches nothing (and NOT IN matches everything), as SQLAlchemy.
   template <class V> Condition<M> in_(const std::vector<V>& values) const { return list(values, false); }
@@ -180,13 +221,13 @@ class Column {
                     "alchemy: the two columns hold different C++ types");
       return Condition<detail::joint_model_t<M, typename V::model_type>>{sql::binary(op, expr(), v.expr())};
     } else {
-      return Condition<M>{sql::binary(op, expr(), sql::bind(detail::bound_value<F>(v)))};
+      return Condition<M>{detail::compare(sql_column(), op, detail::bound_value<F>(v))};
     }
   }
   Condition<M> pat(sql::Op op, std::string_view pattern, char escape) const {
     static_assert(std::is_same_v<value_type, std::string>,
                   "alchemy: like/ilike/startswith/endswith/contains need a string column");
-    return {sql::binary(op, expr(), sql::bind(std::string(pattern)), escape)};
+    return {detail::pattern(sql_column(), op, pattern, escape)};
   }
   template <class List>
   Condition<M> list(const List& values, bool negated) const {
@@ -202,27 +243,18 @@ class Column {
                   "alchemy: in_(subquery): the subquery's column holds a different C++ type");
     return {sql::subquery(negated ? sql::Op::not_in_select : sql::Op::in_select, q.subquery_select(), expr())};
   }
-  static std::string escape_like(std::string_view v) {
-    std::string out;
-    for (char c : v) {
-      if (c == '%' || c == '_' || c == '/') out += '/';
-      out += c;
-    }
-    return out;
-  }
-
   std::size_t index_;
 };
 
 /// All of the conditions (SQL AND). They may be over different models (of a joined query).
 template <class M, class... Ms>
 Condition<typename detail::joint_models<M, Ms...>::type> and_(const Condition<M>& first, const Condition<Ms>&... rest) {
-  return {sql::and_({first.expr, rest.expr...})};
+  return {detail::junction(false, {&first.expr, &rest.expr...})};
 }
 /// Any of the conditions (SQL OR).
 template <class M, class... Ms>
 Condition<typename detail::joint_models<M, Ms...>::type> or_(const Condition<M>& first, const Condition<Ms>&... rest) {
-  return {sql::or_({first.expr, rest.expr...})};
+  return {detail::junction(true, {&first.expr, &rest.expr...})};
 }
 /// The negation (folded into the operator where SQL has one: != , NOT LIKE, NOT IN, IS NOT NULL).
 template <class M>

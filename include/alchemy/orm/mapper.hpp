@@ -24,6 +24,7 @@
 #include "alchemy/error.hpp"
 #include "alchemy/orm/detail/hooks.hpp"
 #include "alchemy/orm/detail/relationship_info.hpp"
+#include "alchemy/orm/detail/snapshot_cell.hpp"
 #include "alchemy/sql/schema.hpp"
 #include "alchemy/sql/type_traits.hpp"
 
@@ -49,8 +50,24 @@ class FieldAccess {
     read(obj, row.column(index, hint));
   }
   virtual void set(void* obj, const sql::Value& v) const { read(obj, v.ref()); }
-  virtual bool equal(const void* a, const void* b) const = 0;
   virtual void copy(void* dst, const void* src) const = 0;
+
+  // Snapshots (orm/detail/snapshot.hpp): the text or blob bytes the field's value takes in a
+  // snapshot, writing its cell (the bytes at `text`, which moves past them), and whether the
+  // field still holds the cell's value, compared as the database would store it. These go
+  // through ref(); field types whose value has a to_ref() do the same without the call.
+  virtual std::size_t snapshot_bytes(const void* obj) const {
+    sql::Value scratch;
+    return detail::snap_bytes_of(ref(obj, scratch));
+  }
+  virtual void capture(const void* obj, detail::SnapCell& cell, char*& text) const {
+    sql::Value scratch;
+    detail::put_cell(cell, ref(obj, scratch), text);
+  }
+  virtual bool same(const void* obj, const detail::SnapCell& cell) const {
+    sql::Value scratch;
+    return cell.same(ref(obj, scratch));
+  }
 };
 
 class Mapper;
@@ -69,9 +86,10 @@ struct MapperSql {
 /// A model class's mapping.
 class Mapper {
  public:
-  explicit Mapper(std::string class_name) : class_name_(std::move(class_name)), table_("") {}
+  explicit Mapper(std::string class_name);
   Mapper(const Mapper&) = delete;
   Mapper& operator=(const Mapper&) = delete;
+  ~Mapper();
 
   const std::string& class_name() const noexcept { return class_name_; }
   const sql::Table& table() const noexcept { return table_; }
@@ -134,10 +152,9 @@ class Mapper {
 
   /// Type-erased object operations, set by the model.
   std::string (*repr)(const void* obj) = nullptr;
-  /// The object for the current row of a SELECT of every column (the session's identity map
-  /// first), for loaders that know the model only at run time.
-  /// `offset`: the result column where this model's columns start.
-  std::shared_ptr<InstanceState> (*materialize)(Session& session, dialect::Statement& row, int offset) = nullptr;
+  /// A new node holding a default-constructed object of this model, for a row being loaded
+  /// (Session::load_row, which knows the model only at run time).
+  std::shared_ptr<InstanceState> (*new_node)() = nullptr;
   /// Event listeners, validators, defaults and onupdate values (orm/events.hpp, orm/options.hpp).
   MapperHooks hooks;
 
@@ -167,6 +184,9 @@ class Mapper {
 };
 
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE Mapper::Mapper(std::string class_name) : class_name_(std::move(class_name)), table_("") {}
+ALCHEMY_INLINE Mapper::~Mapper() = default;
+
 ALCHEMY_INLINE std::size_t Mapper::add(sql::Column column, std::unique_ptr<FieldAccess> access, bool explicit_autoinc) {
   if (table_.find(column.name))
     throw ArgumentError("model " + class_name_ + " declares column '" + column.name + "' twice");

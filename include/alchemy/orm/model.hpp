@@ -26,7 +26,7 @@
 #include <type_traits>
 #include <utility>
 
-#include <fmt/format.h>
+#include <fmt/format.h>  // fmt 9 defines formatter<string_view>::format, which models' formatters use, here
 
 #include "alchemy/config.hpp"
 #include "alchemy/orm/column.hpp"
@@ -47,20 +47,24 @@ namespace orm::detail {
 struct StateAccess;
 template <class T>
 std::string repr_of(const T& obj);
-/// Session::materialize for a model known at run time (orm/detail/relationship_load.hpp).
-template <class T>
-std::shared_ptr<InstanceState> materialize_state(Session& session, dialect::Statement& row, int offset);
 }
+
+namespace orm {
+/// The base of every Model<T> that does not depend on T. A field's pointer to member, converted
+/// to one of ModelBase (well-defined: ModelBase is a base of the model, whose objects hold the
+/// field), is how one field access serves every column of a C++ type (FieldAccessImpl<F>).
+class ModelBase {};
+}  // namespace orm
 
 /// Base of every model class (CRTP): `struct Account : alchemy::Model<Account>`.
 template <class T>
-class Model {
+class Model : public orm::ModelBase {
  public:
   using alchemy_model_type = T;
 
   Model() noexcept = default;
   // Copies are new, unsaved objects: the session's bookkeeping stays with the original.
-  Model(const Model&) noexcept {}
+  Model(const Model&) noexcept : orm::ModelBase() {}
   Model& operator=(const Model&) noexcept { return *this; }
   ~Model() = default;
 
@@ -158,7 +162,14 @@ std::shared_ptr<InstanceState> make_empty_node() {
 }
 template <class T>
 std::shared_ptr<T> object_ptr(const std::shared_ptr<InstanceState>& st) {
+  if (!st) return nullptr;
   return std::shared_ptr<T>(st, static_cast<T*>(st->object));
+}
+template <class T>
+std::shared_ptr<T> object_ptr(std::shared_ptr<InstanceState>&& st) {
+  if (!st) return nullptr;
+  T* obj = static_cast<T*>(st->object);
+  return std::shared_ptr<T>(std::move(st), obj);  // moved: no count traffic
 }
 
 /// "<Account 1>" for an object of `m` in state `st` (Flask-SQLAlchemy's default repr).
@@ -196,17 +207,29 @@ std::string repr_of(const T& obj) {
     return default_repr(obj);
 }
 
-/// Field access for field `F T::*`.
-template <class T, class F>
+/// The DataError of a NULL read into a field that is not a std::optional.
+[[noreturn]] ALCHEMY_INLINE void null_into_field(const std::string& model, const std::string& column);
+
+/// A model object seen as its ModelBase: the one function per model that field access needs
+/// (the other way, from void* to ModelBase*, would be undefined without T).
+template <class T>
+ModelBase* model_base(void* obj) noexcept {
+  return static_cast<T*>(obj);
+}
+
+/// Field access for every column whose field has C++ type F, whatever its model: the field is
+/// `base(obj)->*member`. One class per field type, so a model's columns add no code of their own.
+template <class F>
 class FieldAccessImpl final : public FieldAccess {
   using N = sql::Nullable<F>;
   using V = typename N::value_type;
 
  public:
-  FieldAccessImpl(F T::*member, std::string column) : member_(member), column_(std::move(column)) {}
+  FieldAccessImpl(F ModelBase::*member, ModelBase* (*base)(void*), const Mapper* mapper, std::string column)
+      : member_(member), base_(base), mapper_(mapper), column_(std::move(column)) {}
 
   sql::ValueRef ref(const void* obj, sql::Value& scratch) const override {
-    const F& f = static_cast<const T*>(obj)->*member_;
+    const F& f = field(obj);
     if constexpr (N::value) {
       if (!f) return {};
       return one(*f, scratch);
@@ -215,7 +238,7 @@ class FieldAccessImpl final : public FieldAccess {
     }
   }
   sql::Value get(const void* obj) const override {
-    const F& f = static_cast<const T*>(obj)->*member_;
+    const F& f = field(obj);
     if constexpr (N::value) {
       if (!f) return {};
       return TypeTraits<V>::to_value(*f);
@@ -224,16 +247,13 @@ class FieldAccessImpl final : public FieldAccess {
     }
   }
   void read(void* obj, sql::ValueRef v) const override {
-    F& f = static_cast<T*>(obj)->*member_;
+    F& f = field(obj);
     if (v.is_null()) {
       if constexpr (N::value) {
         f.reset();
         return;
       } else {
-        throw DataError(DatabaseErrorInfo{
-            "column '" + column_ + "' of " + mapper_of<T>().class_name() +
-                " is NULL in the database, but its field is not a std::optional",
-            {}, {}, 0, "alchemy", false, Constraint::not_null});
+        null_into_field(mapper_->class_name(), column_);
       }
     }
     f = TypeTraits<V>::from_ref(v);
@@ -246,13 +266,13 @@ class FieldAccessImpl final : public FieldAccess {
     if constexpr (std::is_integral_v<V> && !std::is_same_v<V, bool>) {
       std::int64_t v = 0;
       if (row.integer_column(index, hint, v)) {
-        static_cast<T*>(obj)->*member_ = TypeTraits<V>::from_ref(sql::ValueRef::integer(v));
+        field(obj) = TypeTraits<V>::from_ref(sql::ValueRef::integer(v));
         return;
       }
     } else if constexpr (std::is_same_v<V, std::string>) {
       std::string_view v;
       if (row.text_column(index, hint, v)) {
-        F& f = static_cast<T*>(obj)->*member_;
+        F& f = field(obj);
         if constexpr (N::value) f.emplace(v);
         else f.assign(v);
         return;
@@ -260,14 +280,54 @@ class FieldAccessImpl final : public FieldAccess {
     }
     read(obj, row.column(index, hint));
   }
-  bool equal(const void* a, const void* b) const override {
-    return static_cast<const T*>(a)->*member_ == static_cast<const T*>(b)->*member_;
+  void copy(void* dst, const void* src) const override { field(dst) = field(src); }
+
+  // Snapshots: with a to_ref(), the value's kind is known here, so the cell is written and
+  // compared without a ValueRef passed through a virtual call (ref()) and a switch on its kind.
+  std::size_t snapshot_bytes(const void* obj) const override {
+    if constexpr (sql::has_to_ref<V>) {
+      const F& f = field(obj);
+      if constexpr (N::value) {
+        if (!f) return 0;
+        return detail::snap_bytes_of(TypeTraits<V>::to_ref(*f));
+      } else {
+        return detail::snap_bytes_of(TypeTraits<V>::to_ref(f));
+      }
+    } else {
+      return FieldAccess::snapshot_bytes(obj);
+    }
   }
-  void copy(void* dst, const void* src) const override {
-    static_cast<T*>(dst)->*member_ = static_cast<const T*>(src)->*member_;
+  void capture(const void* obj, detail::SnapCell& cell, char*& text) const override {
+    if constexpr (sql::has_to_ref<V>) {
+      const F& f = field(obj);
+      if constexpr (N::value) {
+        if (!f) return detail::put_cell(cell, sql::ValueRef(), text);
+        detail::put_cell(cell, TypeTraits<V>::to_ref(*f), text);
+      } else {
+        detail::put_cell(cell, TypeTraits<V>::to_ref(f), text);
+      }
+    } else {
+      FieldAccess::capture(obj, cell, text);
+    }
+  }
+  bool same(const void* obj, const detail::SnapCell& cell) const override {
+    if constexpr (sql::has_to_ref<V>) {
+      const F& f = field(obj);
+      if constexpr (N::value) {
+        if (!f) return cell.kind == sql::ValueKind::null;
+        return cell.same(TypeTraits<V>::to_ref(*f));
+      } else {
+        return cell.same(TypeTraits<V>::to_ref(f));
+      }
+    } else {
+      return FieldAccess::same(obj, cell);
+    }
   }
 
  private:
+  F& field(void* obj) const noexcept { return base_(obj)->*member_; }
+  // The object is only read through the result (base_ takes void* to serve both).
+  const F& field(const void* obj) const noexcept { return base_(const_cast<void*>(obj))->*member_; }
   static sql::ValueRef one(const V& v, sql::Value& scratch) {
     if constexpr (sql::has_to_ref<V>) {
       return TypeTraits<V>::to_ref(v);
@@ -276,9 +336,24 @@ class FieldAccessImpl final : public FieldAccess {
       return scratch.ref();
     }
   }
-  F T::*member_;
+  F ModelBase::*member_;
+  ModelBase* (*base_)(void*);
+  const Mapper* mapper_;
   std::string column_;
 };
+
+/// The field access of a column of field type F (one instantiation per F, not per column).
+template <class F>
+std::unique_ptr<FieldAccess> make_field_access(F ModelBase::*member, ModelBase* (*base)(void*), const Mapper& m,
+                                               std::string_view column) {
+  return std::make_unique<FieldAccessImpl<F>>(member, base, &m, std::string(column));
+}
+
+/// Applies column options to a column: `options` is a std::tuple<const Options&...>.
+template <class... Options>
+void apply_options(sql::Column& c, const void* options) {
+  std::apply([&](const auto&... x) { (x.apply(c), ...); }, *static_cast<const std::tuple<const Options&...>*>(options));
+}
 
 /// mapper_of<T>()'s model-independent part: the table name (`table`, or the class name in
 /// snake_case as Flask-SQLAlchemy makes it), the bind key, and the list of all mappers.
@@ -298,16 +373,12 @@ ALCHEMY_INLINE void register_mapper(Mapper& m, std::string_view table, std::stri
 /// access `make_access(member, column name)` builds. Returns the column's index.
 ALCHEMY_INLINE std::size_t add_column(Mapper& m, std::string_view field, sql::SqlType type, bool nullable,
                                       void (*apply)(sql::Column&, const void*), const void* options,
-                                      bool explicit_autoinc,
-                                      std::unique_ptr<FieldAccess> (*make_access)(const void*, std::string),
-                                      const void* member);
+                                      bool explicit_autoinc, std::unique_ptr<FieldAccess> access);
 
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 ALCHEMY_INLINE std::size_t add_column(Mapper& m, std::string_view field, sql::SqlType type, bool nullable,
                                       void (*apply)(sql::Column&, const void*), const void* options,
-                                      bool explicit_autoinc,
-                                      std::unique_ptr<FieldAccess> (*make_access)(const void*, std::string),
-                                      const void* member) {
+                                      bool explicit_autoinc, std::unique_ptr<FieldAccess> access) {
   sql::Column c;
   c.name = std::string(field);
   c.type = type;
@@ -316,8 +387,13 @@ ALCHEMY_INLINE std::size_t add_column(Mapper& m, std::string_view field, sql::Sq
   if (c.primary_key && c.nullable)
     throw ArgumentError("model " + m.class_name() + ": primary key column '" + c.name +
                         "' cannot be a std::optional");
-  auto access = make_access(member, c.name);
   return m.add(std::move(c), std::move(access), explicit_autoinc);
+}
+
+ALCHEMY_INLINE void null_into_field(const std::string& model, const std::string& column) {
+  throw DataError(DatabaseErrorInfo{"column '" + column + "' of " + model +
+                                        " is NULL in the database, but its field is not a std::optional",
+                                    {}, {}, 0, "alchemy", false, Constraint::not_null});
 }
 #endif  // ALCHEMY_IMPL
 
@@ -332,16 +408,14 @@ Column<T, F> register_column(std::string_view field, F T::*member, const Options
   static_assert(std::is_default_constructible_v<T>,
                 "alchemy: a model needs a default constructor (rows are loaded into new objects)");
   auto& m = mapper_of<T>();
-  // Only what depends on the types is instantiated here, per column: the rest is add_column's.
+  // Only what depends on the model and the field's type is instantiated here, per column: the
+  // field access is per type (FieldAccessImpl<F>), the options per option list, the rest is
+  // add_column's.
   const std::tuple<const Options&...> opts(options...);
-  const auto apply = [](sql::Column& c, const void* o) {
-    std::apply([&](const auto&... x) { (x.apply(c), ...); }, *static_cast<const std::tuple<const Options&...>*>(o));
-  };
-  const auto make_access = [](const void* mp, std::string column) -> std::unique_ptr<FieldAccess> {
-    return std::make_unique<FieldAccessImpl<T, F>>(*static_cast<F T::* const*>(mp), std::move(column));
-  };
-  const std::size_t index = add_column(m, field, TypeTraits<V>::sql_type, sql::Nullable<F>::value, apply, &opts,
-                                       (std::is_same_v<Options, Autoincrement> || ...), make_access, &member);
+  const std::size_t index = add_column(
+      m, field, TypeTraits<V>::sql_type, sql::Nullable<F>::value, &apply_options<Options...>, &opts,
+      (std::is_same_v<Options, Autoincrement> || ...),
+      make_field_access<F>(static_cast<F ModelBase::*>(member), &model_base<T>, m, field));
   // Options that act on objects (default_, onupdate) register with the mapper.
   const auto attach = [&](const auto& o) {
     if constexpr (requires { o.template attach<T, F>(m, index, member); }) o.template attach<T, F>(m, index, member);
@@ -362,7 +436,7 @@ orm::Mapper& mapper_of() {
     if constexpr (requires { T::alchemy_tablename; }) table = T::alchemy_tablename;
     if constexpr (requires { T::alchemy_bind_key; }) bind_key = T::alchemy_bind_key;
     mapper.repr = [](const void* obj) { return orm::detail::repr_of(*static_cast<const T*>(obj)); };
-    mapper.materialize = &orm::detail::materialize_state<T>;
+    mapper.new_node = &orm::detail::make_empty_node<T>;
     orm::detail::register_mapper(mapper, table, bind_key);
     return mapper;
   }();

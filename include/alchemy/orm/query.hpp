@@ -21,12 +21,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "alchemy/orm/detail/from_check.hpp"
+#include "alchemy/orm/detail/query_core.hpp"
 #include "alchemy/orm/keyset.hpp"
 #include "alchemy/orm/session.hpp"
 #include "alchemy/sql/statement.hpp"
@@ -57,24 +56,6 @@ sql::Value any_value(const V& v) {
   else static_assert(sizeof(U) == 0, "alchemy: no TypeTraits for this value's type");
 }
 
-/// Checks that a value fits a column named at run time.
-inline void check_value(const Mapper& m, const sql::Column& c, const sql::Value& v, std::string_view what) {
-  if (v.is_null()) return;
-  const auto want = sql::value_kind(c.type.kind);
-  const bool ok = v.kind() == want || (want == sql::ValueKind::real && v.kind() == sql::ValueKind::integer);
-  if (!ok)
-    throw ArgumentError(std::string(what) + ": column '" + c.name + "' of " + m.class_name() + " holds " +
-                        std::string(sql::kind_name(want)) + " values, got " +
-                        std::string(sql::kind_name(v.kind())));
-}
-
-inline const sql::Column& find_column(const Mapper& m, std::string_view name) {
-  const auto* c = m.find(name);
-  if (!c)
-    throw InvalidRequestError("Entity namespace for \"" + m.table().name() + "\" has no property \"" +
-                              std::string(name) + "\"");
-  return *c;
-}
 }  // namespace orm::detail
 
 template <class T>
@@ -269,22 +250,12 @@ class Query {
   /// Every matching object, each once (a join can repeat one).
   std::vector<std::shared_ptr<T>> all(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    const LoadOption* joined = joined_option();
-    auto out = joined ? objects_joined(*joined) : objects(stmt_);
-    eager_load(out);
-    return out;
+    return objects_of(orm::detail::QueryCore::all(*session_, mapper_of<T>(), stmt_, load_));
   }
   /// The first matching object (LIMIT 1), or null.
   std::shared_ptr<T> first(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    sql::Select s = stmt_;
-    s.limit = 1;
-    std::shared_ptr<T> out;
-    run(s, [&](dialect::Statement& row) {
-      if (!out) out = session_->materialize<T>(row);
-    });
-    if (out) eager_load({out});
-    return out;
+    return object_of(orm::detail::QueryCore::first(*session_, mapper_of<T>(), stmt_, load_));
   }
   /// Exactly one object; NoResultFound or MultipleResultsFound otherwise.
   std::shared_ptr<T> one(SourceLocation where = SourceLocation::current()) const {
@@ -296,24 +267,17 @@ class Query {
   /// One object or null; MultipleResultsFound when there are several.
   std::shared_ptr<T> one_or_none(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    sql::Select s = stmt_;
-    // A join repeats an object in several rows: then every row is read, so that two rows of
-    // one object are not taken for two objects, nor a third hidden by the limit.
-    if (s.joins.empty() && (!s.limit || *s.limit > 2)) s.limit = 2;
-    const auto rows = objects(s);
-    if (rows.size() > 1) throw MultipleResultsFound("Multiple rows were found when exactly one was required");
-    eager_load(rows);
-    return rows.empty() ? nullptr : rows.front();
+    return object_of(orm::detail::QueryCore::one_or_none(*session_, mapper_of<T>(), stmt_, load_));
   }
   /// The number of matching rows (SELECT count(*) FROM (query)).
   std::int64_t count(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    return scalar(sql::SelectForm::count);
+    return orm::detail::QueryCore::scalar(*session_, mapper_of<T>(), stmt_, sql::SelectForm::count);
   }
   /// Whether any row matches.
   bool exists(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    return scalar(sql::SelectForm::exists) != 0;
+    return orm::detail::QueryCore::scalar(*session_, mapper_of<T>(), stmt_, sql::SelectForm::exists) != 0;
   }
   /// The object with this primary key (Session::get).
   template <class K>
@@ -327,62 +291,17 @@ class Query {
   std::int64_t update(std::initializer_list<std::pair<std::string_view, sql::Value>> values,
                       SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    refuse_bulk_with_joins();
-    const auto& m = mapper_of<T>();
-    std::vector<std::pair<const sql::Column*, sql::Value>> sets;
-    for (const auto& [name, v] : values) {
-      const auto& c = orm::detail::find_column(m, name);
-      if (c.primary_key) throw InvalidRequestError("update(): changing primary keys is not supported");
-      if (v.is_null() && !c.nullable)
-        throw ArgumentError("update(): column '" + c.name + "' is NOT NULL");
-      orm::detail::check_value(m, c, v, "update()");
-      sets.emplace_back(&c, v);
-    }
-    const auto guard = session_->use();
-    session_->autoflush_for_query();
-    auto keys = matching_keys();
-    auto& conn = session_->connection_for(m);
-    const auto compiled = conn_dialect().compiler().update_where(m.table(), sets, stmt_.where);
-    const auto n = execute_counted(conn, compiled);
-    // Keep the session's objects in step (SQLAlchemy's synchronize_session="fetch").
-    for (auto& k : keys) {
-      auto it = session_->identity_.find(orm::IdentityKey{&m, std::move(k)});
-      if (it == session_->identity_.end()) continue;
-      const auto& st = it->second;
-      const bool first = !st->before_transaction && !st->new_in_transaction;
-      if (first) session_->tx_touched_.push_back(st);
-      bool keep_before = first;  // the snapshot as it was becomes the before-image
-      for (const auto& [c, v] : sets) {
-        m.access(std::size_t(c->position)).set(st->object, v);
-        session_->set_snapshot_column(*st, std::size_t(c->position), v.ref(), std::exchange(keep_before, false));
-      }
-    }
-    return n;
+    return orm::detail::QueryCore::update(*session_, mapper_of<T>(), stmt_, values);
   }
 
   /// Bulk DELETE of every matching row; objects in the session become deleted.
   std::int64_t delete_(SourceLocation where = SourceLocation::current()) const {
     const engine::CallSite site(where);
-    refuse_bulk_with_joins();
-    const auto& m = mapper_of<T>();
-    const auto guard = session_->use();
-    session_->autoflush_for_query();
-    auto keys = matching_keys();
-    auto& conn = session_->connection_for(m);
-    const auto n = execute_counted(conn, conn_dialect().compiler().delete_where(m.table(), stmt_.where));
-    for (auto& k : keys) {
-      auto it = session_->identity_.find(orm::IdentityKey{&m, std::move(k)});
-      if (it == session_->identity_.end()) continue;
-      auto st = it->second;
-      session_->identity_.erase(it);
-      st->state = ObjectState::deleted;
-      session_->tx_deleted_.push_back(st);
-    }
-    return n;
+    return orm::detail::QueryCore::delete_(*session_, mapper_of<T>(), stmt_);
   }
 
   /// The SQL this query runs, with placeholders (SQLAlchemy's str(query)).
-  std::string statement() const { return compile(stmt_).sql; }
+  std::string statement() const { return orm::detail::QueryCore::statement(*session_, mapper_of<T>(), stmt_); }
   /// The SELECT this query compiles from.
   const sql::Select& select() const noexcept { return stmt_; }
 
@@ -399,37 +318,15 @@ class Query {
   }
 
  private:
-  const dialect::Dialect& conn_dialect() const { return session_->conn_dialect(mapper_of<T>()); }
-
-  /// The loader options, and the relationships declared eager, over the objects a query loaded.
-  void eager_load(const std::vector<std::shared_ptr<T>>& objects) const {
-    const auto& m = mapper_of<T>();
-    if (objects.empty() || (load_.empty() && !m.has_relationships())) return;
-    std::vector<std::shared_ptr<orm::InstanceState>> states;
-    states.reserve(objects.size());
-    for (const auto& o : objects) states.emplace_back(o, orm::detail::state_of(*o));
-    const auto guard = session_->use();
-    orm::detail::eager_load(*session_, m, states, load_);
+  /// The model's objects for the states QueryCore loaded (their nodes own them).
+  static std::shared_ptr<T> object_of(std::shared_ptr<orm::InstanceState>&& st) noexcept {
+    T* obj = st ? static_cast<T*>(st->object) : nullptr;
+    return std::shared_ptr<T>(std::move(st), obj);
   }
-
-  /// The SQL of `s`, after checking that it uses only columns of its FROM.
-  sql::Compiled compile(const sql::Select& s, sql::SelectForm form = sql::SelectForm::rows) const {
-    orm::detail::check_from(s);
-    return conn_dialect().compiler().select(s, form);
-  }
-
-  /// The objects of `s`'s rows; with joins, each once, in the order first seen.
-  std::vector<std::shared_ptr<T>> objects(const sql::Select& s) const {
+  static std::vector<std::shared_ptr<T>> objects_of(std::vector<std::shared_ptr<orm::InstanceState>>&& states) {
     std::vector<std::shared_ptr<T>> out;
-    if (s.joins.empty()) {
-      run(s, [&](dialect::Statement& row) { out.push_back(session_->materialize<T>(row)); });
-      return out;
-    }
-    std::unordered_set<const void*> seen;  // not T*: one instantiation for every model
-    run(s, [&](dialect::Statement& row) {
-      auto obj = session_->materialize<T>(row);
-      if (seen.insert(obj.get()).second) out.push_back(std::move(obj));
-    });
+    out.reserve(states.size());
+    for (auto& st : states) out.push_back(object_of(std::move(st)));
     return out;
   }
 
@@ -461,73 +358,11 @@ class Query {
     return q;
   }
 
-  /// The first joinedload() a JOIN can serve, or null (orm::detail::joined_option).
-  const LoadOption* joined_option() const { return orm::detail::joined_option(mapper_of<T>(), stmt_, load_); }
-
-  /// The objects, with relationship `o` loaded by LEFT OUTER JOINs in the same statement.
-  std::vector<std::shared_ptr<T>> objects_joined(const LoadOption& o) const {
-    auto states = orm::detail::load_joined(*session_, mapper_of<T>(), stmt_, o);
-    std::vector<std::shared_ptr<T>> out;
-    out.reserve(states.size());
-    for (auto& st : states) {
-      T* obj = static_cast<T*>(st->object);
-      out.emplace_back(std::move(st), obj);
-    }
-    return out;
-  }
-
-  void refuse_bulk_with_joins() const {
-    // SQLAlchemy's rule for Query.update() / delete().
-    if (!stmt_.joins.empty())
-      throw InvalidRequestError("Can't call update() or delete_() when join() or outerjoin() has been called");
-  }
-
   template <class OnRow>
   void run(const sql::Select& s, OnRow&& on_row) const {
     orm::detail::QueryRun run(*session_, mapper_of<T>(), s);
     auto& st = run.statement();
     while (st.next()) on_row(st);
-  }
-
-  static void bind_and_run(engine::Connection& conn, dialect::Statement& st, const sql::Compiled& c) {
-    std::vector<sql::ValueRef> refs;
-    refs.reserve(c.params.size());
-    for (const auto& p : c.params) refs.push_back(p.ref());
-    conn.run(st, refs);
-  }
-
-  std::int64_t scalar(sql::SelectForm form) const {
-    orm::detail::QueryRun run(*session_, mapper_of<T>(), stmt_, form);
-    auto& st = run.statement();
-    std::int64_t n = 0;
-    if (st.next()) n = TypeTraits<std::int64_t>::from_ref(st.column(0, sql::TypeKind::big_integer));
-    return n;
-  }
-
-  std::int64_t execute_counted(engine::Connection& conn, const sql::Compiled& c) const {
-    auto& st = conn.prepare(c.sql);
-    const dialect::ResetGuard reset(st);
-    bind_and_run(conn, st, c);
-    return st.affected_rows();
-  }
-
-  /// Keys of the rows the criteria match, read before a bulk UPDATE or DELETE.
-  std::vector<sql::Value> matching_keys() const {
-    const auto& m = mapper_of<T>();
-    if (m.key_columns().size() != 1)
-      throw InvalidRequestError("bulk update()/delete_() need a single-column primary key");
-    sql::Select s;
-    s.table = stmt_.table;
-    s.columns = {&m.column(m.key_columns()[0])};
-    s.where = stmt_.where;
-    std::vector<sql::Value> keys;
-    auto& conn = session_->connection_for(m);
-    const auto compiled = compile(s);
-    auto& st = conn.prepare(compiled.sql);
-    const dialect::ResetGuard reset(st);
-    bind_and_run(conn, st, compiled);
-    while (st.next()) keys.emplace_back(st.column(0, m.column(m.key_columns()[0]).type.kind));
-    return keys;
   }
 
   template <class, class...>

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "alchemy/config.hpp"
 #include "alchemy/error.hpp"
 #include "alchemy/orm/detail/relationship_info.hpp"
 
@@ -47,7 +48,12 @@ struct Cascade {
   orm::CascadeFlags flags;
   void apply(orm::RelationshipInfo& r) const { r.cascade = flags; }
 };
-inline Cascade cascade(std::string_view spec) {
+ALCHEMY_INLINE Cascade cascade(std::string_view spec);
+inline constexpr Cascade cascade_all{{.save_update = true, .delete_ = true}};
+inline constexpr Cascade cascade_all_delete_orphan{{.save_update = true, .delete_ = true, .delete_orphan = true}};
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE Cascade cascade(std::string_view spec) {
   Cascade c;
   c.flags.save_update = false;
   std::size_t pos = 0;
@@ -70,8 +76,7 @@ inline Cascade cascade(std::string_view spec) {
   }
   return c;
 }
-inline const Cascade cascade_all = cascade("all");
-inline const Cascade cascade_all_delete_orphan = cascade("all, delete-orphan");
+#endif  // ALCHEMY_IMPL
 
 /// How the relationship loads when nothing else is asked for (SQLAlchemy's lazy=).
 struct LazyOption {

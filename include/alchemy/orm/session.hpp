@@ -53,6 +53,7 @@ struct Flush;
 struct SessionAccess;
 struct SessionDiagnostics;
 class QueryRun;
+struct QueryCore;
 struct RelationshipFlush;
 
 /// The session's identity key for a key value given by the user.
@@ -186,35 +187,13 @@ class Session {
   /// Null when there is no such row.
   template <ModelType T, class K>
   std::shared_ptr<T> get(const K& key) {
-    const auto guard = use();
-    check_usable();
-    const auto& m = mapper_of<T>();
-    if (m.key_columns().size() != 1)
-      throw InvalidRequestError("get(): " + m.class_name() + " has a composite key; use filter_by()");
-    sql::Value owned;  // the key, unless it is an integer (no sql::Value needed then)
-    sql::ValueRef key_ref;
-    orm::detail::IdentityMap::iterator it;
-    if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool>) {
-      key_ref = sql::ValueRef::integer(std::int64_t(key));
-      check_key_kind(m, sql::ValueKind::integer);
-      it = identity_.find(&m, std::int64_t(key));
-    } else {
-      owned = orm::detail::key_value(key);
-      key_ref = owned.ref();
-      check_key_kind(m, owned.kind());
-      it = identity_.find(orm::IdentityKey{&m, owned});
+    // The typed part: the key's C++ type. The lookup itself is plain code (get_state).
+    if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool>)
+      return orm::detail::object_ptr<T>(get_state(mapper_of<T>(), nullptr, std::int64_t(key)));
+    else {
+      const sql::Value owned = orm::detail::key_value(key);
+      return orm::detail::object_ptr<T>(get_state(mapper_of<T>(), &owned, 0));
     }
-    if (it != identity_.end()) return hand_out<T>(it->second);
-    // A lookup by key only needs what is pending or deleted to be in the database.
-    if (options_.autoflush && (!new_.empty() || !deleted_.empty())) flush();
-    auto& conn = connection_for(m);
-    auto& st = conn.prepare(m.sql_for(conn_dialect(m)).select_by_key);
-    const sql::ValueRef params[] = {key_ref};
-    const dialect::ResetGuard reset(st);
-    conn.run(st, params);
-    std::shared_ptr<T> out;
-    if (st.next()) out = materialize<T>(st);
-    return out;
   }
 
   /// A query over model T in this session.
@@ -262,7 +241,11 @@ class Session {
 
   /// Reloads an object's fields from the database, dropping unflushed changes.
   template <ModelType T>
-  void refresh(const std::shared_ptr<T>& obj);
+  void refresh(const std::shared_ptr<T>& obj) {
+    const auto guard = use();
+    check_usable();
+    refresh_state(state_ptr(obj));
+  }
   /// Removes an object from the session: persistent → detached, pending → transient.
   template <ModelType T>
   void expunge(const std::shared_ptr<T>& obj) {
@@ -298,6 +281,7 @@ class Session {
   friend struct orm::detail::SessionAccess;
   friend struct orm::detail::SessionDiagnostics;
   friend class orm::detail::QueryRun;
+  friend struct orm::detail::QueryCore;
   friend struct orm::detail::RelationshipFlush;
   friend class SessionTransaction;
   template <class>
@@ -336,6 +320,19 @@ class Session {
     T* obj = static_cast<T*>(st->object);
     return std::shared_ptr<T>(std::move(st), obj);
   }
+  /// The same, untyped.
+  StatePtr hand_out(const StatePtr& st) {
+    watch(st);
+    return st;
+  }
+
+  /// upsert() of objects of `m`, once the action is known (orm/detail/execute.hpp); `update_all`:
+  /// do_update() without columns, else the columns `on_update` (none: do_nothing()).
+  std::int64_t upsert_rows(const orm::Mapper& m, const std::vector<const void*>& objs,
+                           const std::vector<std::size_t>& on_target, const std::vector<std::size_t>& on_update,
+                           bool update_all);
+  /// refresh() once the object's state is known (orm/detail/flush.hpp).
+  void refresh_state(const StatePtr& st);
 
   /// A transient object becomes pending, a detached one persistent again; then cascade
   /// save-update along its relationships (orm/detail/relationship_load.hpp).
@@ -437,51 +434,19 @@ class Session {
 
   static sql::Value key_of_object(const orm::Mapper& m, const void* obj);
 
+  /// get()'s work: the object of `m` with key `*key`, or with the integer key `int_key` when
+  /// `key` is null; handed out, or null when there is no such row.
+  StatePtr get_state(const orm::Mapper& m, const sql::Value* key, std::int64_t int_key);
+
   /// The object for the current row: the one in the identity map (its unflushed changes kept,
   /// as SQLAlchemy does), or a new persistent one read from the row. T's columns start at
   /// result column `offset` (a row of several models: EntitiesQuery).
   template <class T>
   std::shared_ptr<T> materialize(dialect::Statement& row, int offset = 0) {
-    const auto& m = mapper_of<T>();
-    const auto& keys = m.key_columns();
-    // A single integer key (the usual case) is read once and looked up without a sql::Value.
-    std::int64_t int_key = 0;
-    bool by_int = false;
-    if (keys.size() == 1) {
-      const int index = offset + int(keys[0]);
-      const auto hint = m.column(keys[0]).type.kind;
-      by_int = row.integer_column(index, hint, int_key);
-      if (!by_int) {
-        const auto v = row.column(index, hint);
-        by_int = v.kind() == sql::ValueKind::integer;
-        if (by_int) int_key = v.as_integer();
-      }
-    }
-    orm::IdentityKey other_key{&m, {}};  // any other key
-    if (by_int) {
-      if (auto it = identity_.find(&m, int_key); it != identity_.end()) return hand_out<T>(it->second);
-    } else {
-      other_key.key = key_of_row(m, row, offset);
-      if (auto it = identity_.find(other_key); it != identity_.end()) return hand_out<T>(it->second);
-    }
-    auto st = orm::detail::make_empty_node<T>();
-    // Every column through read_column(), the key too: its typed read costs less than a
-    // ValueRef built here and passed by value to read().
-    for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
-      m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
-    take_snapshot(*st);
-    st->state = ObjectState::persistent;
-    st->session = this;
-    if (by_int) {  // set in place: no IdentityKey to move
-      st->key.mapper = &m;
-      st->key.key = int_key;
-    } else {
-      st->key = std::move(other_key);
-    }
-    // find() found no object for the key, and nothing since added one: no key to compare with.
-    identity_.insert_absent(st);
-    return hand_out<T>(std::move(st));
+    return orm::detail::object_ptr<T>(load_row(mapper_of<T>(), row, offset));
   }
+  /// materialize() for a model known at run time: the object handed out.
+  StatePtr load_row(const orm::Mapper& m, dialect::Statement& row, int offset = 0);
 
   void expunge_state(const StatePtr& st);
 
@@ -591,6 +556,67 @@ ALCHEMY_INLINE void Session::throw_pending_rollback() const {
 ALCHEMY_INLINE void Session::throw_key_kind(const orm::Mapper& m, sql::ValueKind want, sql::ValueKind got) {
   throw ArgumentError("get(): the primary key of " + m.class_name() + " is " +
                       std::string(sql::kind_name(want)) + ", got " + std::string(sql::kind_name(got)));
+}
+
+ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect::Statement& row, int offset) {
+  const auto& keys = m.key_columns();
+  // A single integer key (the usual case) is read once and looked up without a sql::Value.
+  std::int64_t int_key = 0;
+  bool by_int = false;
+  if (keys.size() == 1) {
+    const int index = offset + int(keys[0]);
+    const auto hint = m.column(keys[0]).type.kind;
+    by_int = row.integer_column(index, hint, int_key);
+    if (!by_int) {
+      const auto v = row.column(index, hint);
+      by_int = v.kind() == sql::ValueKind::integer;
+      if (by_int) int_key = v.as_integer();
+    }
+  }
+  orm::IdentityKey other_key{&m, {}};  // any other key
+  if (by_int) {
+    if (auto it = identity_.find(&m, int_key); it != identity_.end()) return hand_out(it->second);
+  } else {
+    other_key.key = key_of_row(m, row, offset);
+    if (auto it = identity_.find(other_key); it != identity_.end()) return hand_out(it->second);
+  }
+  auto st = m.new_node();
+  // Every column through read_column(), the key too: its typed read costs less than a
+  // ValueRef built here and passed by value to read().
+  for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
+    m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
+  take_snapshot(*st);
+  st->state = ObjectState::persistent;
+  st->session = this;
+  if (by_int) {  // set in place: no IdentityKey to move
+    st->key.mapper = &m;
+    st->key.key = int_key;
+  } else {
+    st->key = std::move(other_key);
+  }
+  // find() found no object for the key, and nothing since added one: no key to compare with.
+  identity_.insert_absent(st);
+  watch(st);
+  return st;
+}
+
+ALCHEMY_INLINE Session::StatePtr Session::get_state(const orm::Mapper& m, const sql::Value* key, std::int64_t int_key) {
+  const auto guard = use();
+  check_usable();
+  if (m.key_columns().size() != 1)
+    throw InvalidRequestError("get(): " + m.class_name() + " has a composite key; use filter_by()");
+  const sql::ValueRef key_ref = key ? key->ref() : sql::ValueRef::integer(int_key);
+  check_key_kind(m, key_ref.kind());
+  const auto it = key ? identity_.find(orm::IdentityKey{&m, *key}) : identity_.find(&m, int_key);
+  if (it != identity_.end()) return hand_out(it->second);
+  // A lookup by key only needs what is pending or deleted to be in the database.
+  if (options_.autoflush && (!new_.empty() || !deleted_.empty())) flush();
+  auto& conn = connection_for(m);
+  auto& st = conn.prepare(m.sql_for(conn_dialect(m)).select_by_key);
+  const sql::ValueRef params[] = {key_ref};
+  const dialect::ResetGuard reset(st);
+  conn.run(st, params);
+  return st.next() ? load_row(m, st) : nullptr;
 }
 
 ALCHEMY_INLINE Engine& Session::engine_for(const orm::Mapper& m) {
@@ -756,9 +782,11 @@ ALCHEMY_INLINE bool Session::in_transaction() const noexcept {
 
 #include "alchemy/orm/detail/query_run.hpp"
 #include "alchemy/orm/detail/relationship_load.hpp"
+#if ALCHEMY_IMPL  // the unit of work and transactions: nothing in them is a template a user instantiates
 #include "alchemy/orm/detail/relationship_flush.hpp"
 #include "alchemy/orm/detail/flush.hpp"
 #include "alchemy/orm/detail/transaction.hpp"
+#endif
 #include "alchemy/orm/detail/flush_hooks.hpp"
 #include "alchemy/orm/detail/execute.hpp"
 

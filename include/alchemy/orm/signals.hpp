@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "alchemy/config.hpp"
 #include "alchemy/orm/events.hpp"
 #include "alchemy/orm/instance_state.hpp"
 #include "alchemy/orm/model.hpp"
@@ -79,32 +80,10 @@ class ModelsSignal {
   using Receiver = std::function<void(SQLAlchemy&, const std::vector<ModelChange>&)>;
 
   /// Adds a receiver; the returned Listener's remove() disconnects it.
-  event::Listener connect(Receiver fn) {
-    const auto id = orm::next_hook_id();
-    {
-      std::lock_guard lock(state_->mutex);
-      state_->receivers.emplace_back(id, std::move(fn));
-    }
-    return event::Listener([weak = std::weak_ptr<State>(state_), id] {
-      if (auto s = weak.lock()) {
-        std::lock_guard lock(s->mutex);
-        std::erase_if(s->receivers, [id](const auto& r) { return r.first == id; });
-      }
-    });
-  }
-  bool empty() const {
-    std::lock_guard lock(state_->mutex);
-    return state_->receivers.empty();
-  }
+  event::Listener connect(Receiver fn);
+  bool empty() const;
   /// Calls every receiver, in the order they were connected.
-  void send(SQLAlchemy& db, const std::vector<ModelChange>& changes) const {
-    std::vector<Receiver> receivers;
-    {
-      std::lock_guard lock(state_->mutex);
-      for (const auto& [id, fn] : state_->receivers) receivers.push_back(fn);
-    }
-    for (const auto& fn : receivers) fn(db, changes);
-  }
+  void send(SQLAlchemy& db, const std::vector<ModelChange>& changes) const;
 
  private:
   struct State {
@@ -113,6 +92,36 @@ class ModelsSignal {
   };
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE event::Listener ModelsSignal::connect(Receiver fn) {
+  const auto id = orm::next_hook_id();
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->receivers.emplace_back(id, std::move(fn));
+  }
+  return event::Listener([weak = std::weak_ptr<State>(state_), id] {
+    if (auto s = weak.lock()) {
+      std::lock_guard lock(s->mutex);
+      std::erase_if(s->receivers, [id](const auto& r) { return r.first == id; });
+    }
+  });
+}
+
+ALCHEMY_INLINE bool ModelsSignal::empty() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->receivers.empty();
+}
+
+ALCHEMY_INLINE void ModelsSignal::send(SQLAlchemy& db, const std::vector<ModelChange>& changes) const {
+  std::vector<Receiver> receivers;
+  {
+    std::lock_guard lock(state_->mutex);
+    for (const auto& [id, fn] : state_->receivers) receivers.push_back(fn);
+  }
+  for (const auto& fn : receivers) fn(db, changes);
+}
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy
 

@@ -23,6 +23,7 @@
 #include <string>
 #include <type_traits>
 
+#include "alchemy/config.hpp"
 #include "alchemy/error.hpp"
 #include "alchemy/sql/detail/datetime.hpp"
 #include "alchemy/sql/value.hpp"
@@ -65,14 +66,34 @@ constexpr ValueKind value_kind(TypeKind k) noexcept {
 }
 
 namespace detail {
-[[noreturn]] inline void bad_value(std::string_view what, ValueRef got) {
+// The conversions' uncommon cases, compiled once (with ALCHEMY_SEPARATE_COMPILATION, once per
+// program): the common one, a value already of the field's kind, stays inline.
+/// The DataError of a value that cannot be read as `what`.
+[[noreturn]] ALCHEMY_INLINE void bad_value(std::string_view what, ValueRef got);
+/// The integer in a value that is not an integer: a boolean, decimal text, an exact real.
+ALCHEMY_INLINE std::int64_t int_from(ValueRef r);
+/// The DataError of an integer that does not fit the field's C++ type.
+[[noreturn]] ALCHEMY_INLINE void int_out_of_range();
+/// The number in decimal text (PostgreSQL's text form).
+ALCHEMY_INLINE double real_from_text(ValueRef r);
+
+template <class Int>
+Int to_int(ValueRef r) {
+  const std::int64_t v = r.kind() == ValueKind::integer ? r.as_integer() : int_from(r);
+  if constexpr (!std::is_same_v<Int, std::int64_t>) {
+    if (!std::in_range<Int>(v)) int_out_of_range();
+  }
+  return static_cast<Int>(v);
+}
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void bad_value(std::string_view what, ValueRef got) {
   throw DataError(DatabaseErrorInfo{
       "cannot read a " + std::string(kind_name(got.kind())) + " value as " + std::string(what),
       {}, {}, 0, "alchemy", false, Constraint::unknown});
 }
 
-template <class Int>
-Int to_int(ValueRef r) {
+ALCHEMY_INLINE std::int64_t int_from(ValueRef r) {
   std::int64_t v = 0;
   switch (r.kind()) {
     case ValueKind::integer:
@@ -91,13 +112,21 @@ Int to_int(ValueRef r) {
     }
     default: bad_value("integer", r);
   }
-  if constexpr (!std::is_same_v<Int, std::int64_t>) {
-    if (!std::in_range<Int>(v))
-      throw DataError(DatabaseErrorInfo{"integer value out of range for the field's C++ type",
-                                        {}, {}, 0, "alchemy", false, Constraint::unknown});
-  }
-  return static_cast<Int>(v);
+  return v;
 }
+
+ALCHEMY_INLINE void int_out_of_range() {
+  throw DataError(DatabaseErrorInfo{"integer value out of range for the field's C++ type",
+                                    {}, {}, 0, "alchemy", false, Constraint::unknown});
+}
+
+ALCHEMY_INLINE double real_from_text(ValueRef r) {
+  double d = 0;
+  const auto s = r.as_text();
+  if (std::from_chars(s.data(), s.data() + s.size(), d).ec != std::errc{}) bad_value("floating point", r);
+  return d;
+}
+#endif  // ALCHEMY_IMPL
 }  // namespace detail
 }  // namespace sql
 
@@ -144,13 +173,7 @@ struct TypeTraits<T> {
     switch (r.kind()) {
       case sql::ValueKind::real: return static_cast<T>(r.as_real());
       case sql::ValueKind::integer: return static_cast<T>(r.as_integer());
-      case sql::ValueKind::text: {
-        double d = 0;
-        const auto s = r.as_text();
-        if (std::from_chars(s.data(), s.data() + s.size(), d).ec == std::errc{})
-          return static_cast<T>(d);
-        break;
-      }
+      case sql::ValueKind::text: return static_cast<T>(sql::detail::real_from_text(r));
       default: break;
     }
     sql::detail::bad_value("floating point", r);

@@ -17,8 +17,12 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <variant>
 #include <vector>
+
+#include "alchemy/config.hpp"
+#if ALCHEMY_IMPL
+#include <variant>  // std::bad_variant_access
+#endif
 
 namespace alchemy {
 
@@ -93,70 +97,174 @@ class ValueRef {
   std::size_t n_ = 0;
 };
 
+namespace detail {
+/// What Value::as_*() throws for a value of another kind (as std::get did when Value held a
+/// std::variant).
+[[noreturn]] ALCHEMY_INLINE void wrong_value_kind();
+}  // namespace detail
+
 /// An owned value: NULL, integer, real, boolean, text, blob, date or datetime.
+///
+/// A tagged union written out rather than a std::variant: every translation unit that copies or
+/// compares values instantiated the variant's visitors, a measurable part of what alchemy cost a
+/// build (docs/performance.md, "Compile cost").
 class Value {
  public:
-  Value() noexcept = default;
+  Value() noexcept {}
   Value(std::nullptr_t) noexcept {}
   template <class I>
     requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  Value(I v) noexcept : v_(static_cast<std::int64_t>(v)) {}
+  Value(I v) noexcept : kind_(ValueKind::integer), i_(static_cast<std::int64_t>(v)) {}
   template <class F>
     requires std::is_floating_point_v<F>
-  Value(F v) noexcept : v_(static_cast<double>(v)) {}
+  Value(F v) noexcept : kind_(ValueKind::real), d_(static_cast<double>(v)) {}
   template <class B>
     requires std::is_same_v<B, bool>
-  Value(B v) noexcept : v_(v) {}
-  Value(std::string v) noexcept : v_(std::move(v)) {}
-  Value(std::string_view v) : v_(std::string(v)) {}
-  Value(const char* v) : v_(std::string(v)) {}
-  Value(Blob v) noexcept : v_(std::move(v)) {}
-  Value(Date v) noexcept : v_(v) {}
-  Value(DateTime v) noexcept : v_(v) {}
+  Value(B v) noexcept : kind_(ValueKind::boolean), b_(v) {}
+  Value(std::string v) noexcept : kind_(ValueKind::text), s_(std::move(v)) {}
+  Value(std::string_view v) : kind_(ValueKind::text), s_(v) {}
+  Value(const char* v) : kind_(ValueKind::text), s_(v) {}
+  Value(Blob v) noexcept : kind_(ValueKind::blob), blob_(std::move(v)) {}
+  Value(Date v) noexcept : kind_(ValueKind::date), i_(v.time_since_epoch().count()) {}
+  Value(DateTime v) noexcept : kind_(ValueKind::datetime), i_(v.time_since_epoch().count()) {}
   explicit Value(ValueRef r) {
     switch (r.kind()) {
       case ValueKind::null: break;
-      case ValueKind::integer: v_ = r.as_integer(); break;
-      case ValueKind::real: v_ = r.as_real(); break;
-      case ValueKind::boolean: v_ = r.as_boolean(); break;
-      case ValueKind::text: v_ = std::string(r.as_text()); break;
-      case ValueKind::blob: v_ = Blob(r.as_blob().begin(), r.as_blob().end()); break;
-      case ValueKind::date: v_ = r.as_date(); break;
-      case ValueKind::datetime: v_ = r.as_datetime(); break;
+      case ValueKind::integer:
+      case ValueKind::date:
+      case ValueKind::datetime: i_ = r.as_integer(); break;
+      case ValueKind::real: d_ = r.as_real(); break;
+      case ValueKind::boolean: b_ = r.as_boolean(); break;
+      case ValueKind::text: new (&s_) std::string(r.as_text()); break;
+      case ValueKind::blob: new (&blob_) Blob(r.as_blob().begin(), r.as_blob().end()); break;
     }
+    kind_ = r.kind();
   }
 
-  ValueKind kind() const noexcept { return static_cast<ValueKind>(v_.index()); }
-  bool is_null() const noexcept { return kind() == ValueKind::null; }
-  std::int64_t as_integer() const { return std::get<std::int64_t>(v_); }
-  double as_real() const { return std::get<double>(v_); }
-  bool as_boolean() const { return std::get<bool>(v_); }
-  const std::string& as_text() const { return std::get<std::string>(v_); }
-  const Blob& as_blob() const { return std::get<Blob>(v_); }
-  Date as_date() const { return std::get<Date>(v_); }
-  DateTime as_datetime() const { return std::get<DateTime>(v_); }
+  Value(const Value& o) { copy_from(o); }
+  Value(Value&& o) noexcept { move_from(std::move(o)); }
+  Value& operator=(const Value& o) {
+    if (this != &o) {
+      Value copy(o);  // may throw; this is left as it was
+      reset();
+      move_from(std::move(copy));
+    }
+    return *this;
+  }
+  Value& operator=(Value&& o) noexcept {
+    if (this != &o) {
+      reset();
+      move_from(std::move(o));
+    }
+    return *this;
+  }
+  ~Value() { reset(); }
+
+  ValueKind kind() const noexcept { return kind_; }
+  bool is_null() const noexcept { return kind_ == ValueKind::null; }
+  std::int64_t as_integer() const {
+    expect(ValueKind::integer);
+    return i_;
+  }
+  double as_real() const {
+    expect(ValueKind::real);
+    return d_;
+  }
+  bool as_boolean() const {
+    expect(ValueKind::boolean);
+    return b_;
+  }
+  const std::string& as_text() const {
+    expect(ValueKind::text);
+    return s_;
+  }
+  const Blob& as_blob() const {
+    expect(ValueKind::blob);
+    return blob_;
+  }
+  Date as_date() const {
+    expect(ValueKind::date);
+    return Date(std::chrono::days(i_));
+  }
+  DateTime as_datetime() const {
+    expect(ValueKind::datetime);
+    return DateTime(std::chrono::microseconds(i_));
+  }
 
   /// A borrowed view of this value; valid while this Value lives unchanged.
   ValueRef ref() const noexcept {
-    switch (kind()) {
+    switch (kind_) {
       case ValueKind::null: return {};
-      case ValueKind::integer: return ValueRef::integer(*std::get_if<std::int64_t>(&v_));
-      case ValueKind::real: return ValueRef::real(*std::get_if<double>(&v_));
-      case ValueKind::boolean: return ValueRef::boolean(*std::get_if<bool>(&v_));
-      case ValueKind::text: return ValueRef::text(*std::get_if<std::string>(&v_));
-      case ValueKind::blob: return ValueRef::blob(*std::get_if<Blob>(&v_));
-      case ValueKind::date: return ValueRef::date(*std::get_if<Date>(&v_));
-      case ValueKind::datetime: return ValueRef::datetime(*std::get_if<DateTime>(&v_));
+      case ValueKind::integer: return ValueRef::integer(i_);
+      case ValueKind::real: return ValueRef::real(d_);
+      case ValueKind::boolean: return ValueRef::boolean(b_);
+      case ValueKind::text: return ValueRef::text(s_);
+      case ValueKind::blob: return ValueRef::blob(blob_);
+      case ValueKind::date: return ValueRef::date(Date(std::chrono::days(i_)));
+      case ValueKind::datetime: return ValueRef::datetime(DateTime(std::chrono::microseconds(i_)));
     }
     return {};
   }
 
-  friend bool operator==(const Value&, const Value&) = default;
+  /// The same kind and the same value (a NaN equals nothing, as with std::variant).
+  friend bool operator==(const Value& a, const Value& b) noexcept {
+    if (a.kind_ != b.kind_) return false;
+    switch (a.kind_) {
+      case ValueKind::null: return true;
+      case ValueKind::real: return a.d_ == b.d_;
+      case ValueKind::boolean: return a.b_ == b.b_;
+      case ValueKind::text: return a.s_ == b.s_;
+      case ValueKind::blob: return a.blob_ == b.blob_;
+      default: return a.i_ == b.i_;  // integer, date, datetime
+    }
+  }
 
  private:
-  // The order matches ValueKind.
-  std::variant<std::monostate, std::int64_t, double, bool, std::string, Blob, Date, DateTime> v_;
+  void expect(ValueKind k) const {
+    if (kind_ != k) detail::wrong_value_kind();
+  }
+  void reset() noexcept {
+    if (kind_ == ValueKind::text) s_.~basic_string();
+    else if (kind_ == ValueKind::blob) blob_.~Blob();
+    kind_ = ValueKind::null;
+  }
+  // Both leave `this`, which holds nothing, with o's kind and value; only o's active member is read.
+  void copy_from(const Value& o) {
+    switch (o.kind_) {
+      case ValueKind::null: break;
+      case ValueKind::real: d_ = o.d_; break;
+      case ValueKind::boolean: b_ = o.b_; break;
+      case ValueKind::text: new (&s_) std::string(o.s_); break;
+      case ValueKind::blob: new (&blob_) Blob(o.blob_); break;
+      default: i_ = o.i_; break;  // integer, date, datetime
+    }
+    kind_ = o.kind_;
+  }
+  void move_from(Value&& o) noexcept {
+    switch (o.kind_) {
+      case ValueKind::null: break;
+      case ValueKind::real: d_ = o.d_; break;
+      case ValueKind::boolean: b_ = o.b_; break;
+      case ValueKind::text: new (&s_) std::string(std::move(o.s_)); break;
+      case ValueKind::blob: new (&blob_) Blob(std::move(o.blob_)); break;
+      default: i_ = o.i_; break;
+    }
+    kind_ = o.kind_;
+  }
+
+  ValueKind kind_ = ValueKind::null;
+  union {
+    std::int64_t i_ = 0;  ///< integer, and the count of a date or datetime
+    double d_;
+    bool b_;
+    std::string s_;
+    Blob blob_;
+  };
 };
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE void detail::wrong_value_kind() { throw std::bad_variant_access(); }
+#endif  // ALCHEMY_IMPL
 
 }  // namespace sql
 }  // namespace alchemy

@@ -11,6 +11,7 @@
 
 #include "alchemy/dialect/dialect.hpp"
 #include "alchemy/dialect/driver.hpp"
+#include "alchemy/sql/compiler.hpp"
 
 namespace alchemy::dialect::postgresql {
 

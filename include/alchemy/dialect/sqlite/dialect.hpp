@@ -9,6 +9,7 @@
 
 #include "alchemy/dialect/dialect.hpp"
 #include "alchemy/dialect/driver.hpp"
+#include "alchemy/sql/compiler.hpp"
 
 namespace alchemy::dialect::sqlite {
 

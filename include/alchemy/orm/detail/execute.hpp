@@ -30,26 +30,15 @@ ALCHEMY_INLINE Result Session::execute(const sql::TextClause& statement, const s
   return Result::read(st);
 }
 
-#endif  // ALCHEMY_IMPL
-template <ModelType T>
-std::int64_t Session::upsert(const T& obj, const OnConflict<T>& on) {
-  return upsert(std::vector<T>{obj}, on);
-}
-
-template <ModelType T>
-std::int64_t Session::upsert(const std::vector<T>& objs, const OnConflict<T>& on) {
-  const auto guard = use();
-  const auto& m = mapper_of<T>();
-  if (on.action() == OnConflict<T>::Action::unset)
-    throw ArgumentError("upsert(): say what a conflict does: on_conflict(...).do_update(...) or "
-                        ".do_nothing()");
-  if (objs.empty()) return 0;
+ALCHEMY_INLINE std::int64_t Session::upsert_rows(const orm::Mapper& m, const std::vector<const void*>& objs,
+                                                const std::vector<std::size_t>& on_target,
+                                                const std::vector<std::size_t>& on_update, bool update_all) {
   // The generated key is left to the database when every object leaves it at 0.
   const int gen = m.generated_key();
   std::size_t unset_keys = 0;
   if (gen >= 0)
-    for (const auto& o : objs) {
-      const auto v = m.access(std::size_t(gen)).get(&o);
+    for (const void* o : objs) {
+      const auto v = m.access(std::size_t(gen)).get(o);
       if (v.kind() == sql::ValueKind::integer && v.as_integer() == 0) ++unset_keys;
     }
   if (unset_keys != 0 && unset_keys != objs.size())
@@ -63,19 +52,19 @@ std::int64_t Session::upsert(const std::vector<T>& objs, const OnConflict<T>& on
     cols.push_back(&m.column(i));
     fields.push_back(i);
   }
-  for (auto i : on.target()) target.push_back(&m.column(i));
-  if (on.action() == OnConflict<T>::Action::update) {
-    for (auto i : on.update()) update.push_back(&m.column(i));
-  } else if (on.action() == OnConflict<T>::Action::update_all) {
+  for (auto i : on_target) target.push_back(&m.column(i));
+  if (!update_all) {
+    for (auto i : on_update) update.push_back(&m.column(i));
+  } else {
     for (auto i : fields)
-      if (!m.column(i).primary_key && std::find(on.target().begin(), on.target().end(), i) == on.target().end())
+      if (!m.column(i).primary_key && std::find(on_target.begin(), on_target.end(), i) == on_target.end())
         update.push_back(&m.column(i));
   }
   std::vector<sql::Value> values;
   values.reserve(objs.size() * fields.size());
-  for (const auto& o : objs)
+  for (const void* o : objs)
     for (auto i : fields) {
-      auto v = m.access(i).get(&o);
+      auto v = m.access(i).get(o);
       if (v.is_null() && !m.column(i).nullable)
         throw ArgumentError("upsert(): column '" + m.column(i).name + "' of " + m.class_name() +
                             " is NOT NULL");
@@ -92,6 +81,25 @@ std::int64_t Session::upsert(const std::vector<T>& objs, const OnConflict<T>& on
   for (const auto& v : values) refs.push_back(v.ref());
   conn.run(st, refs);
   return st.affected_rows();
+}
+
+#endif  // ALCHEMY_IMPL
+template <ModelType T>
+std::int64_t Session::upsert(const T& obj, const OnConflict<T>& on) {
+  return upsert(std::vector<T>{obj}, on);
+}
+
+template <ModelType T>
+std::int64_t Session::upsert(const std::vector<T>& objs, const OnConflict<T>& on) {
+  const auto guard = use();
+  if (on.action() == OnConflict<T>::Action::unset)
+    throw ArgumentError("upsert(): say what a conflict does: on_conflict(...).do_update(...) or "
+                        ".do_nothing()");
+  if (objs.empty()) return 0;
+  std::vector<const void*> rows;
+  rows.reserve(objs.size());
+  for (const auto& o : objs) rows.push_back(&o);
+  return upsert_rows(mapper_of<T>(), rows, on.target(), on.update(), on.action() == OnConflict<T>::Action::update_all);
 }
 
 template <ModelType T>

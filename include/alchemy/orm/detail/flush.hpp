@@ -650,12 +650,7 @@ ALCHEMY_INLINE void Session::close() noexcept {
   pending_rollback_.reset();
 }
 
-#endif  // ALCHEMY_IMPL
-template <ModelType T>
-void Session::refresh(const std::shared_ptr<T>& obj) {
-  const auto guard = use();
-  check_usable();
-  auto st = state_ptr(obj);
+ALCHEMY_INLINE void Session::refresh_state(const StatePtr& st) {
   if (st->session != this || st->state != ObjectState::persistent)
     throw InvalidRequestError("Instance '" + st->mapper->repr(st->object) + "' is not persistent within this Session");
   const auto& m = *st->mapper;
@@ -673,6 +668,7 @@ void Session::refresh(const std::shared_ptr<T>& obj) {
   }
   take_snapshot(*st);
 }
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Internal header; do not include directly. Included by <alchemy/orm/session.hpp>.
 //
-// Sending a query's SELECT, the part that does not depend on its model. Query<T> (and the
-// loaders) instantiate only the loop over the rows; with ALCHEMY_SEPARATE_COMPILATION the rest
-// is compiled once, not again for every model (docs/performance.md, "Compile cost").
+// Sending a query's SELECT, the part that does not depend on its model. Query<T>'s object
+// loads (orm/detail/query_core.hpp) and the loaders use it as it is; row and entity queries
+// instantiate only the loop over the rows. With ALCHEMY_SEPARATE_COMPILATION the rest is
+// compiled once, not again for every model (docs/performance.md, "Compile cost").
 #ifndef ALCHEMY_ORM_DETAIL_QUERY_RUN_HPP_
 #define ALCHEMY_ORM_DETAIL_QUERY_RUN_HPP_
 
@@ -12,7 +13,13 @@
 
 #include "alchemy/config.hpp"
 #include "alchemy/orm/detail/from_check.hpp"
+#if ALCHEMY_IMPL
 #include "alchemy/sql/compiler.hpp"
+#endif
+
+namespace alchemy::sql::detail {
+struct CompiledShape;
+}  // namespace alchemy::sql::detail
 
 namespace alchemy::orm::detail {
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "alchemy/config.hpp"
+#include "alchemy/orm/detail/snapshot_cell.hpp"
 #include "alchemy/orm/mapper.hpp"
 #include "alchemy/sql/value.hpp"
 
@@ -33,56 +34,6 @@ struct InstanceState;
 }  // namespace alchemy::orm
 
 namespace alchemy::orm::detail {
-
-/// One column of a snapshot. Text and blob cells point into their own block.
-struct SnapCell {
-  union {
-    std::int64_t i;  ///< integer, boolean, date (days), datetime (microseconds)
-    double d;        ///< real
-    const char* p;   ///< text, blob
-  };
-  std::uint32_t n;   ///< bytes of text or blob
-  sql::ValueKind kind;
-
-  sql::ValueRef ref() const noexcept {
-    switch (kind) {
-      case sql::ValueKind::null: return {};
-      case sql::ValueKind::integer: return sql::ValueRef::integer(i);
-      case sql::ValueKind::real: return sql::ValueRef::real(d);
-      case sql::ValueKind::boolean: return sql::ValueRef::boolean(i != 0);
-      case sql::ValueKind::text: return sql::ValueRef::text({p, n});
-      case sql::ValueKind::blob:
-        return sql::ValueRef::blob({reinterpret_cast<const std::uint8_t*>(p), n});
-      case sql::ValueKind::date: return sql::ValueRef::date(Date(std::chrono::days(i)));
-      case sql::ValueKind::datetime: return sql::ValueRef::datetime(DateTime(std::chrono::microseconds(i)));
-    }
-    return {};
-  }
-
-  /// Whether `v` is this cell's value (as the field's operator== would say for the built-in
-  /// types: a NaN is never the same, 0.0 and -0.0 are).
-  bool same(const sql::ValueRef& v) const noexcept {
-    if (v.kind() != kind) return false;
-    switch (kind) {
-      case sql::ValueKind::null: return true;
-      case sql::ValueKind::real: return v.as_real() == d;
-      case sql::ValueKind::text: {
-        const auto t = v.as_text();
-        return t.size() == n && (n == 0 || std::memcmp(t.data(), p, n) == 0);
-      }
-      case sql::ValueKind::blob: {
-        const auto b = v.as_blob();
-        return b.size() == n && (n == 0 || std::memcmp(b.data(), p, n) == 0);
-      }
-      case sql::ValueKind::boolean: return v.as_boolean() == (i != 0);
-      case sql::ValueKind::integer:
-      case sql::ValueKind::date:
-      case sql::ValueKind::datetime: return v.as_integer() == i;
-    }
-    return false;
-  }
-};
-static_assert(sizeof(SnapCell) == 16, "a snapshot cell is two words");
 
 /// A snapshot block: this header, `columns` cells, then the bytes of their text and blobs.
 struct SnapBlock {
@@ -210,49 +161,15 @@ ALCHEMY_INLINE void fill_snapshot_with(const SnapBlock* src, SnapBlock* dst, std
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 namespace snapshot_impl {
 inline std::size_t round8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
-inline bool has_bytes(sql::ValueKind k) noexcept { return k == sql::ValueKind::text || k == sql::ValueKind::blob; }
-inline std::size_t bytes_of(sql::ValueRef v) noexcept {
-  if (v.kind() == sql::ValueKind::text) return v.as_text().size();
-  if (v.kind() == sql::ValueKind::blob) return v.as_blob().size();
-  return 0;
-}
-/// Writes `v` into cell `c`, its bytes at `*text` (advanced past them).
-inline void put(SnapCell* c, sql::ValueRef v, char*& text) noexcept {
-  SnapCell cell;
-  cell.i = 0;
-  cell.n = 0;
-  cell.kind = v.kind();
-  switch (v.kind()) {
-    case sql::ValueKind::null: break;
-    case sql::ValueKind::integer:
-    case sql::ValueKind::date:
-    case sql::ValueKind::datetime: cell.i = v.as_integer(); break;
-    case sql::ValueKind::boolean: cell.i = v.as_boolean() ? 1 : 0; break;
-    case sql::ValueKind::real: cell.d = v.as_real(); break;
-    case sql::ValueKind::text:
-    case sql::ValueKind::blob: {
-      const std::size_t n = bytes_of(v);
-      const char* src = v.kind() == sql::ValueKind::text ? v.as_text().data()
-                                                          : reinterpret_cast<const char*>(v.as_blob().data());
-      if (n) std::memcpy(text, src, n);
-      cell.p = text;
-      cell.n = std::uint32_t(n);
-      text += n;
-      break;
-    }
-  }
-  ::new (c) SnapCell(cell);
-}
 }  // namespace snapshot_impl
 
 ALCHEMY_INLINE std::size_t snapshot_size(const Mapper& m, const void* obj) {
   if (m.column_count() > 0xFFFF) throw ArgumentError("model " + m.class_name() + " has more than 65,535 columns");
   std::size_t bytes = 0;
-  sql::Value scratch;
   for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
     // Only text and blob columns have a length; the fixed-size rest needs no call.
-    if (!snapshot_impl::has_bytes(sql::value_kind(m.column(i).type.kind))) continue;
-    const std::size_t len = snapshot_impl::bytes_of(m.access(i).ref(obj, scratch));
+    if (!snap_has_bytes(sql::value_kind(m.column(i).type.kind))) continue;
+    const std::size_t len = m.access(i).snapshot_bytes(obj);
     if (len > 0xFFFFFFFFu) throw ArgumentError("column '" + m.column(i).name + "' of " + m.class_name() +
                                                " holds more than 4 GiB");
     bytes += len;
@@ -265,17 +182,15 @@ ALCHEMY_INLINE void fill_snapshot(const Mapper& m, const void* obj, SnapBlock* b
   b->columns = std::uint16_t(n);
   SnapCell* cells = b->cells();
   char* text = reinterpret_cast<char*>(cells + n);
-  sql::Value scratch;
-  for (std::size_t i = 0; i < n; ++i) snapshot_impl::put(cells + i, m.access(i).ref(obj, scratch), text);
+  for (std::size_t i = 0; i < n; ++i) m.access(i).capture(obj, cells[i], text);
 }
 
 ALCHEMY_INLINE std::uint64_t changed_columns(const Mapper& m, const void* obj, const SnapBlock* b) {
   std::uint64_t mask = 0;
-  sql::Value scratch;
   const SnapCell* cells = b->cells();
   // The count is read once: for all the compiler knows, the calls could change it.
   for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
-    if (!cells[i].same(m.access(i).ref(obj, scratch))) mask |= std::uint64_t{1} << (i & 63);
+    if (!m.access(i).same(obj, cells[i])) mask |= std::uint64_t{1} << (i & 63);
   return mask;
 }
 
@@ -292,13 +207,13 @@ ALCHEMY_INLINE SnapBlock* copy_snapshot(const SnapBlock* src, void* dst, Instanc
   const auto delta = reinterpret_cast<const std::byte*>(b) - reinterpret_cast<const std::byte*>(src);
   SnapCell* cells = b->cells();
   for (std::size_t i = 0; i < b->columns; ++i)
-    if (snapshot_impl::has_bytes(cells[i].kind)) cells[i].p += delta;
+    if (snap_has_bytes(cells[i].kind)) cells[i].p += delta;
   return b;
 }
 
 ALCHEMY_INLINE std::size_t snapshot_size_with(const Mapper& m, const SnapBlock* b, std::size_t column, sql::ValueRef v) {
   std::size_t bytes = 0;
-  for (std::size_t i = 0; i < b->columns; ++i) bytes += i == column ? snapshot_impl::bytes_of(v) : b->cell(i).n;
+  for (std::size_t i = 0; i < b->columns; ++i) bytes += i == column ? snap_bytes_of(v) : b->cell(i).n;
   if (bytes > 0xFFFFFFFFu) throw ArgumentError("a snapshot of " + m.class_name() + " would hold more than 4 GiB");
   return snapshot_impl::round8(sizeof(SnapBlock) + b->columns * sizeof(SnapCell) + bytes);
 }
@@ -307,7 +222,7 @@ ALCHEMY_INLINE void fill_snapshot_with(const SnapBlock* src, SnapBlock* dst, std
   dst->columns = src->columns;
   SnapCell* cells = dst->cells();
   char* text = reinterpret_cast<char*>(cells + src->columns);
-  for (std::size_t i = 0; i < src->columns; ++i) snapshot_impl::put(cells + i, i == column ? v : src->cell(i).ref(), text);
+  for (std::size_t i = 0; i < src->columns; ++i) put_cell(cells[i], i == column ? v : src->cell(i).ref(), text);
 }
 
 ALCHEMY_INLINE HeapSnapshot HeapSnapshot::copy_of(const SnapBlock* src) {

@@ -13,11 +13,22 @@
 #include <string>
 #include <string_view>
 
+#include "alchemy/config.hpp"
 #include "alchemy/sql/value.hpp"
 
 namespace alchemy::sql::detail {
 
-inline std::string format_date(Date d) {
+/// "YYYY-MM-DD".
+ALCHEMY_INLINE std::string format_date(Date d);
+/// "YYYY-MM-DD HH:MM:SS.ffffff", always with six fraction digits, as SQLAlchemy's SQLite DateTime.
+ALCHEMY_INLINE std::string format_datetime(DateTime t);
+/// Parses "YYYY-MM-DD" (anything after the date is ignored by the caller's choice).
+ALCHEMY_INLINE std::optional<Date> parse_date(std::string_view s);
+/// Parses "YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]]"; a date alone means midnight.
+ALCHEMY_INLINE std::optional<DateTime> parse_datetime(std::string_view s);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::string format_date(Date d) {
   const std::chrono::year_month_day ymd{d};
   char buf[32];
   const int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
@@ -26,7 +37,7 @@ inline std::string format_date(Date d) {
 }
 
 /// "YYYY-MM-DD HH:MM:SS.ffffff", always with six fraction digits, as SQLAlchemy's SQLite DateTime.
-inline std::string format_datetime(DateTime t) {
+ALCHEMY_INLINE std::string format_datetime(DateTime t) {
   const auto day = std::chrono::floor<std::chrono::days>(t);
   const std::chrono::hh_mm_ss<std::chrono::microseconds> hms{t - day};
   const std::chrono::year_month_day ymd{day};
@@ -48,8 +59,7 @@ inline bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out)
 }
 }  // namespace parse
 
-/// Parses "YYYY-MM-DD" (anything after the date is ignored by the caller's choice).
-inline std::optional<Date> parse_date(std::string_view s) {
+ALCHEMY_INLINE std::optional<Date> parse_date(std::string_view s) {
   int y = 0, m = 0, d = 0;
   if (!parse::digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !parse::digits(s, 5, 2, m) ||
       s[7] != '-' || !parse::digits(s, 8, 2, d))
@@ -60,8 +70,7 @@ inline std::optional<Date> parse_date(std::string_view s) {
   return std::chrono::sys_days(ymd);
 }
 
-/// Parses "YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]]"; a date alone means midnight.
-inline std::optional<DateTime> parse_datetime(std::string_view s) {
+ALCHEMY_INLINE std::optional<DateTime> parse_datetime(std::string_view s) {
   const auto date = parse_date(s);
   if (!date) return std::nullopt;
   DateTime t = std::chrono::time_point_cast<std::chrono::microseconds>(
@@ -90,6 +99,7 @@ inline std::optional<DateTime> parse_datetime(std::string_view s) {
   return t + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec) +
          std::chrono::microseconds(micros);
 }
+#endif  // ALCHEMY_IMPL
 
 }  // namespace alchemy::sql::detail
 
