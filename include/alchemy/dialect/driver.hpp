@@ -181,11 +181,24 @@ class Connection {
   /// otherwise nothing, and the unit of work inserts such rows one statement at a time.
   virtual std::optional<std::int64_t> multirow_key_step() { return std::nullopt; }
 
+  /// Called right after this connection inserted one row into `table` whose key column `key`
+  /// the database generated as `last` (last_insert_id()). True when the unit of work may give
+  /// the next `count` rows the keys last + 1, ..., last + count itself, in multi-row INSERTs
+  /// that name the key column: only when those are the keys the database would have generated
+  /// for them one statement at a time, and no other connection can write to the table before
+  /// this transaction ends. False (the default) keeps one INSERT per row. SQLite's reasoning is
+  /// in docs/dialects/sqlite.md.
+  virtual bool assigns_next_keys(std::string_view /*table*/, std::string_view /*key*/,
+                                 std::int64_t /*last*/, std::size_t /*count*/) {
+    return false;
+  }
+
   /// How many rows the unit of work puts in one multi-row statement (INSERT ... VALUES lists,
   /// DELETE ... WHERE key IN lists) on this connection; 1: it uses execute_batch() instead.
   /// Generated keys of a multi-row INSERT come back through RETURNING where the dialect has it
   /// (PostgreSQL), else from multirow_key_step(); without either, rows that need a generated
-  /// key are inserted one statement each (SQLite).
+  /// key are inserted one statement each, unless assigns_next_keys() lets the unit of work
+  /// give them their keys (SQLite).
   virtual std::size_t multirow_rows() const noexcept { return 1; }
 
   /// The most parameters one statement may have (PostgreSQL and MySQL: 65,535).

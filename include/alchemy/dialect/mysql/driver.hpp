@@ -295,6 +295,27 @@ class MysqlStatement final : public Statement {
     return {};
   }
 
+  // column()'s integer and text cases without a ValueRef: true exactly when column() would
+  // return ValueRef::integer(out) or ValueRef::text(out); anything else goes to column().
+  bool integer_column(int index, sql::TypeKind hint, std::int64_t& out) override {
+    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size() ||
+        (hint != sql::TypeKind::small_integer && hint != sql::TypeKind::integer && hint != sql::TypeKind::big_integer))
+      return false;
+    const auto& c = columns_[static_cast<std::size_t>(index)];
+    if (c.is_null || c.kind != detail::Column::Kind::integer || (c.is_unsigned && c.integer < 0)) return false;
+    out = c.integer;
+    return true;
+  }
+  bool text_column(int index, sql::TypeKind hint, std::string_view& out) override {
+    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size() ||
+        (hint != sql::TypeKind::string && hint != sql::TypeKind::text))
+      return false;
+    const auto& c = columns_[static_cast<std::size_t>(index)];
+    if (c.is_null || (c.kind != detail::Column::Kind::text && c.kind != detail::Column::Kind::bytes)) return false;
+    out = {c.buffer.data(), std::min<std::size_t>(c.length, c.buffer.size())};
+    return true;
+  }
+
   std::int64_t affected_rows() const noexcept override { return affected_; }
 
   std::optional<std::int64_t> last_insert_id() const noexcept override {
@@ -384,11 +405,62 @@ class MysqlStatement final : public Statement {
     has_result_ = false;
   }
 
+  /// What a result column is read as.
+  static detail::Column::Kind kind_of(const MYSQL_FIELD& f) noexcept {
+    using K = detail::Column::Kind;
+    switch (f.type) {
+      case MYSQL_TYPE_TINY:
+      case MYSQL_TYPE_SHORT:
+      case MYSQL_TYPE_INT24:
+      case MYSQL_TYPE_LONG:
+      case MYSQL_TYPE_LONGLONG:
+      case MYSQL_TYPE_YEAR: return K::integer;
+      case MYSQL_TYPE_FLOAT:
+      case MYSQL_TYPE_DOUBLE: return K::real;
+      case MYSQL_TYPE_DATE:
+      case MYSQL_TYPE_NEWDATE: return K::date;
+      case MYSQL_TYPE_DATETIME:
+      case MYSQL_TYPE_TIMESTAMP: return K::datetime;
+      case MYSQL_TYPE_NULL: return K::null;
+      default:
+        // Strings, blobs, DECIMAL, TIME, ENUM, SET, JSON, BIT: the client converts to text.
+        return f.type == MYSQL_TYPE_BIT || (detail::is_string_type(f.type) && f.charsetnr == detail::kBinaryCharset)
+                   ? K::bytes
+                   : K::text;
+    }
+  }
+
+  /// Whether the result buffers bound by an earlier execution still fit this result: the same
+  /// columns (name, kind, signedness) and no value longer than its buffer. The client keeps the
+  /// bindings between executions, so they need not be made again.
+  bool binding_fits(unsigned n, const MYSQL_FIELD* fields) const noexcept {
+    if (!results_bound_ || n != columns_.size()) return false;
+    for (unsigned i = 0; i < n; ++i) {
+      const MYSQL_FIELD& f = fields[i];
+      const auto& c = columns_[i];
+      const auto kind = kind_of(f);
+      const std::size_t name_length = f.name ? f.name_length : 0;
+      if (kind != c.kind || c.name.size() != name_length ||
+          (name_length != 0 && std::memcmp(c.name.data(), f.name, name_length) != 0))
+        return false;
+      if (kind == detail::Column::Kind::integer && c.is_unsigned != ((f.flags & UNSIGNED_FLAG) != 0)) return false;
+      if ((kind == detail::Column::Kind::text || kind == detail::Column::Kind::bytes) &&
+          std::max<std::size_t>(f.max_length, detail::kMinTextBuffer) > c.buffer.size())
+        return false;
+    }
+    return true;
+  }
+
   void bind_results() {
     MYSQL_RES* meta = mysql_stmt_result_metadata(stmt_);
     if (!meta) link_.fail_statement(stmt_, sql_);
     const unsigned n = mysql_num_fields(meta);
     const MYSQL_FIELD* fields = mysql_fetch_fields(meta);
+    if (binding_fits(n, fields)) {
+      mysql_free_result(meta);
+      return;
+    }
+    results_bound_ = false;
     columns_.resize(n);
     result_binds_.assign(n, MYSQL_BIND{});
     using K = detail::Column::Kind;
@@ -396,51 +468,33 @@ class MysqlStatement final : public Statement {
       const MYSQL_FIELD& f = fields[i];
       auto& c = columns_[i];
       auto& b = result_binds_[i];
-      c.is_unsigned = false;
+      c.kind = kind_of(f);
+      c.is_unsigned = c.kind == K::integer && (f.flags & UNSIGNED_FLAG) != 0;
       c.name.assign(f.name ? f.name : "", f.name_length);
-      switch (f.type) {
-        case MYSQL_TYPE_TINY:
-        case MYSQL_TYPE_SHORT:
-        case MYSQL_TYPE_INT24:
-        case MYSQL_TYPE_LONG:
-        case MYSQL_TYPE_LONGLONG:
-        case MYSQL_TYPE_YEAR:
-          c.kind = K::integer;
-          c.is_unsigned = (f.flags & UNSIGNED_FLAG) != 0;
+      switch (c.kind) {
+        case K::integer:
           b.buffer_type = MYSQL_TYPE_LONGLONG;
           b.buffer = &c.integer;
           b.is_unsigned = static_cast<detail::Flag>(c.is_unsigned);
           break;
-        case MYSQL_TYPE_FLOAT:
-        case MYSQL_TYPE_DOUBLE:
-          c.kind = K::real;
+        case K::real:
           b.buffer_type = MYSQL_TYPE_DOUBLE;
           b.buffer = &c.real;
           break;
-        case MYSQL_TYPE_DATE:
-        case MYSQL_TYPE_NEWDATE:
-          c.kind = K::date;
+        case K::date:
           b.buffer_type = MYSQL_TYPE_DATE;
           b.buffer = &c.time;
           break;
-        case MYSQL_TYPE_DATETIME:
-        case MYSQL_TYPE_TIMESTAMP:
-          c.kind = K::datetime;
+        case K::datetime:
           b.buffer_type = MYSQL_TYPE_DATETIME;
           b.buffer = &c.time;
           break;
-        case MYSQL_TYPE_NULL:
-          c.kind = K::null;
-          b.buffer_type = MYSQL_TYPE_NULL;
-          break;
-        default: {
-          // Strings, blobs, DECIMAL, TIME, ENUM, SET, JSON, BIT: the client converts to text.
-          const bool binary = f.type == MYSQL_TYPE_BIT || (detail::is_string_type(f.type) &&
-                                                           f.charsetnr == detail::kBinaryCharset);
-          c.kind = binary ? K::bytes : K::text;
+        case K::null: b.buffer_type = MYSQL_TYPE_NULL; break;
+        case K::text:
+        case K::bytes: {
           const std::size_t want = std::max<std::size_t>(f.max_length, detail::kMinTextBuffer);
           if (c.buffer.size() < want) c.buffer.resize(want);
-          b.buffer_type = binary ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+          b.buffer_type = c.kind == K::bytes ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
           b.buffer = c.buffer.data();
           b.buffer_length = static_cast<unsigned long>(c.buffer.size());
           break;
@@ -452,6 +506,7 @@ class MysqlStatement final : public Statement {
     }
     mysql_free_result(meta);
     if (mysql_stmt_bind_result(stmt_, result_binds_.data())) link_.fail_statement(stmt_, sql_);
+    results_bound_ = true;
   }
 
   /// A value longer than its buffer (max_length was not known): grow the buffer, read the
@@ -487,6 +542,7 @@ class MysqlStatement final : public Statement {
   std::vector<detail::Column> columns_;
   std::vector<MYSQL_BIND> result_binds_;
   bool has_result_ = false;
+  bool results_bound_ = false;  // result_binds_ are the client's bindings (bind_results())
   std::int64_t affected_ = 0;
   unsigned long long insert_id_ = 0;
 };

@@ -60,7 +60,8 @@ class Compiler final : public sql::Compiler {
   }
 };
 
-/// SQLite: keys come from sqlite3_last_insert_rowid(); `:memory:` needs one shared connection.
+/// SQLite: keys come from sqlite3_last_insert_rowid() (or are named by a large flush, see
+/// Connection::assigns_next_keys()); `:memory:` needs one shared connection.
 class Dialect final : public dialect::Dialect {
  public:
   std::string_view name() const noexcept override { return "sqlite"; }

@@ -279,10 +279,39 @@ class Connection final : public dialect::Connection {
 
   /// Rows per DELETE ... WHERE key IN list, and per multi-row INSERT of rows whose keys are
   /// given: on one core, 10,000 deletes by key take 16 % less time in lists of 100 than one
-  /// statement each (docs/performance.md). Rows that need a generated key stay one INSERT each
-  /// (no multirow_key_step()): SQLite ties the rowids it picks to no order of a multi-row
-  /// INSERT's rows, which is why SQLAlchemy inserts such rows one at a time too.
+  /// statement each (docs/performance.md). Rows that need a generated key get no
+  /// multirow_key_step(): SQLite ties the rowids it picks to no order of a multi-row INSERT's
+  /// rows, which is why SQLAlchemy inserts such rows one at a time. assigns_next_keys() lets
+  /// the unit of work name their keys itself instead.
   std::size_t multirow_rows() const noexcept override { return 100; }
+
+  /// SQLite's rowid algorithm gives a new row max(rowid) + 1 (with AUTOINCREMENT, one more than
+  /// the larger of that and sqlite_sequence's value, which SQLite raises to an explicit rowid
+  /// too), unless max(rowid) is the largest integer, where it picks at random. So after the
+  /// caller's INSERT got `last`, the next rows would get last + 1, ... exactly when `last` is
+  /// now the table's largest key, the key column is the rowid, and nothing but the caller's
+  /// rows can be inserted meanwhile. That needs, all checked here (any doubt: false):
+  ///   - a transaction, in which that INSERT took the write lock (RESERVED, or WAL's writer
+  ///     lock) that no other connection can take before COMMIT or ROLLBACK;
+  ///   - `key` an alias of the rowid: the one primary key column, declared INTEGER, with no
+  ///     index behind it (WITHOUT ROWID tables and `INTEGER PRIMARY KEY DESC` have one);
+  ///   - no trigger on the table, in main or temp (one could insert rows of its own), no ON
+  ///     CONFLICT clause in its DDL (IGNORE would skip a row silently), no temp table of the
+  ///     name (the INSERT would go there), and a table of main: not a view or virtual table;
+  ///   - max(key) == last: the rowid was not picked at random, and no row was added above it;
+  ///   - last + count within 64 bits.
+  bool assigns_next_keys(std::string_view table, std::string_view key, std::int64_t last,
+                         std::size_t count) override {
+    if (count == 0 || sqlite3_get_autocommit(db_) ||
+        last > INT64_MAX - static_cast<std::int64_t>(count))
+      return false;
+    try {
+      return keys_follow(table, key, last);
+    } catch (const DatabaseError&) {
+      return false;  // e.g. an SQLite before 3.16, without pragma functions: one row per INSERT
+    }
+  }
+
   std::size_t max_params() const noexcept override {
     return static_cast<std::size_t>(sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1));
   }
@@ -290,8 +319,75 @@ class Connection final : public dialect::Connection {
   sqlite3* handle() const noexcept { return db_; }
 
  private:
+  bool keys_follow(std::string_view table, std::string_view key, std::int64_t last) {
+    // The table checks read only the schema: their answer holds while neither main's nor
+    // temp's schema_version moves (any CREATE, DROP or ALTER, by any connection, moves it).
+    static const std::string main_pragma = "PRAGMA main.schema_version", temp_pragma = "PRAGMA temp.schema_version";
+    const std::int64_t main_version = cookie(main_pragma), temp_version = cookie(temp_pragma);
+    KeyTable* known = nullptr;
+    for (auto& t : key_tables_)
+      if (t.table == table && t.key == key) known = &t;
+    if (!known) known = &key_tables_.emplace_back(KeyTable{std::string(table), std::string(key)});
+    if (main_version < 0 || temp_version < 0 || known->main_version != main_version ||
+        known->temp_version != temp_version) {
+      known->ok = key_is_own_rowid(table, key);
+      known->main_version = main_version;
+      known->temp_version = temp_version;
+    }
+    if (!known->ok) return false;
+    std::int64_t v = 0;
+    auto& top = prepare("SELECT max(" + quoted(key) + ") FROM " + quoted(table));
+    const ResetGuard reset(top);
+    top.execute();
+    return top.next() && top.integer_column(0, sql::TypeKind::big_integer, v) && v == last;
+  }
+
+  /// The schema half of keys_follow(): the rowid alias, no trigger, no ON CONFLICT, no shadow.
+  bool key_is_own_rowid(std::string_view table, std::string_view key) {
+    std::int64_t v = 0;
+    auto& check = prepare(
+        "SELECT (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1"
+        " AND EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE pk = 1 AND name = ?2 COLLATE NOCASE"
+        " AND upper(type) = 'INTEGER')"
+        " AND NOT EXISTS (SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk')"
+        " AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)"
+        " AND NOT EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)"
+        " AND NOT EXISTS (SELECT 1 FROM sqlite_temp_master WHERE name = ?1 COLLATE NOCASE)"
+        " AND (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE"
+        " AND substr(upper(sql), 1, 12) = 'CREATE TABLE' AND instr(upper(sql), 'CONFLICT') = 0) = 1");
+    const ResetGuard reset(check);
+    check.bind(0, sql::ValueRef::text(table));
+    check.bind(1, sql::ValueRef::text(key));
+    check.execute();
+    return check.next() && check.integer_column(0, sql::TypeKind::integer, v) && v == 1;
+  }
+
+  std::int64_t cookie(const std::string& pragma) {
+    auto& st = prepare(pragma);
+    const ResetGuard reset(st);
+    st.execute();
+    std::int64_t v = -1;
+    return st.next() && st.integer_column(0, sql::TypeKind::integer, v) ? v : -1;
+  }
+
+  static std::string quoted(std::string_view name) {
+    std::string out = "\"";
+    for (const char c : name) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out += '"';
+  }
+
+  struct KeyTable {  // key_is_own_rowid()'s answer for a table, at two schema versions
+    std::string table, key;
+    std::int64_t main_version = -1, temp_version = -1;
+    bool ok = false;
+  };
+
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+  std::vector<KeyTable> key_tables_;
 };
 
 /// Opens SQLite connections.

@@ -47,10 +47,11 @@ inline std::vector<const Mapper*> dependency_order(std::vector<const Mapper*> ma
 }
 
 /// One flush's statements. Rows of one mapper with the same statement shape go out together
-/// (multi-row INSERT, with RETURNING on PostgreSQL, and DELETE ... IN, see multirow_rows();
-/// otherwise dialect::Connection::execute_batch: PostgreSQL's pipeline for UPDATEs, one prepared
-/// statement per row on SQLite), at most kChunk rows at a time so that the parameters of a large
-/// flush are never all held at once.
+/// (multi-row INSERT, with RETURNING on PostgreSQL or with the keys named on SQLite (see
+/// insert_own_keys()), and DELETE ... IN, see multirow_rows(); otherwise
+/// dialect::Connection::execute_batch: PostgreSQL's pipeline for UPDATEs, one prepared statement
+/// per row on SQLite), at most kChunk rows at a time so that the parameters of a large flush are
+/// never all held at once.
 struct Flush {
   using StatePtr = std::shared_ptr<InstanceState>;
   struct Update {
@@ -62,12 +63,18 @@ struct Flush {
     sql::Value old;
   };
   static constexpr std::size_t kChunk = 1000;
+  /// Rows that need a generated key go multi-row through insert_own_keys() from this many on;
+  /// below, the driver's checks cost more than the statements they save.
+  static constexpr std::size_t kOwnKeysFrom = 8;
 
   Session& s;
-  std::vector<StatePtr> inserted;  // rows INSERTed by this flush, to undo key assignment on failure
+  // Rows INSERTed by this flush, to undo key assignment on failure. The session's list of new
+  // objects owns them until the flush has ended, however it ends.
+  std::vector<InstanceState*> inserted;
   std::vector<sql::Value> scratch;
   std::vector<sql::ValueRef> params;
   std::vector<std::int64_t> keys;
+  std::vector<sql::ValueRef> keyed;  // insert_own_keys(): the rows with the keys it gives them
   std::vector<Versioned> versioned;
 
   static bool wants_key(const Mapper& m, const void* obj) {
@@ -113,6 +120,22 @@ struct Flush {
 
   /// The pending objects of `m`, in add order, in runs of one statement shape.
   void insert_all(engine::Connection& conn, const Mapper& m, const std::vector<StatePtr>& pending) {
+    if (std::all_of(pending.begin(), pending.end(), [&](const StatePtr& st) { return st->mapper == &m; })) {
+      // All of one model (the common case): the runs are slices of the list, not copies.
+      const std::span<const StatePtr> all(pending);
+      std::size_t start = 0;
+      bool generate = false;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        const bool g = wants_key(m, all[i]->object);
+        if (i > start && (g != generate || i - start == kChunk)) {
+          insert(conn, all.subspan(start, i - start), generate);
+          start = i;
+        }
+        generate = g;
+      }
+      if (start < all.size()) insert(conn, all.subspan(start), generate);
+      return;
+    }
     std::vector<StatePtr> run;
     bool generate = false;
     for (const auto& st : pending) {
@@ -144,7 +167,7 @@ struct Flush {
         if (static_cast<int>(i) == ver) params.push_back(sql::ValueRef::integer(1));
         else params.push_back(m.access(i).ref(rows[r]->object, scratch[r * cols + i]));
       }
-      inserted.push_back(rows[r]);
+      inserted.push_back(rows[r].get());
     }
     keys.clear();
     const MapperSql& q = m.sql_for(d);
@@ -166,10 +189,14 @@ struct Flush {
         if (generate && d.insert_returning()) {
           // PostgreSQL returns the rows of INSERT ... VALUES ... RETURNING in VALUES order.
           while (stmt.next()) {
-            const auto v = stmt.column(0, sql::TypeKind::big_integer);
-            if (v.kind() != sql::ValueKind::integer)
-              throw InvalidRequestError("RETURNING gave no integer key for " + m.class_name());
-            keys.push_back(v.as_integer());
+            std::int64_t key = 0;
+            if (!stmt.integer_column(0, sql::TypeKind::big_integer, key)) {
+              const auto v = stmt.column(0, sql::TypeKind::big_integer);
+              if (v.kind() != sql::ValueKind::integer)
+                throw InvalidRequestError("RETURNING gave no integer key for " + m.class_name());
+              key = v.as_integer();
+            }
+            keys.push_back(key);
           }
         } else if (generate) {
           const auto first = stmt.last_insert_id();
@@ -178,6 +205,8 @@ struct Flush {
         }
         done += k;
       }
+    } else if (generate && rows.size() > kOwnKeysFrom && conn.raw().multirow_rows() > 1) {
+      insert_own_keys(conn, m, one, width, rows.size());
     } else {
       conn.run_batch(one, width, params, generate ? &keys : nullptr);
     }
@@ -193,6 +222,47 @@ struct Flush {
     }
     if (ver >= 0)
       for (const auto& st : rows) set_version(st, 1);
+  }
+
+  /// `n` rows that need a generated key where the dialect returns none for a multi-row INSERT
+  /// (SQLite): the first row alone, which takes the write lock and gets the database's key;
+  /// then, if the driver vouches that the next keys are the following integers
+  /// (assigns_next_keys()), the other rows with those keys named in multi-row INSERTs, else
+  /// one INSERT per row as before. Either way each object's key is the one its own row has.
+  void insert_own_keys(engine::Connection& conn, const Mapper& m, const std::string& one, std::size_t width,
+                       std::size_t n) {
+    const auto& d = s.conn_dialect(m);
+    const auto all = std::span<const sql::ValueRef>(params);
+    conn.run_batch(one, width, all.first(width), &keys);
+    if (keys.size() != 1 ||
+        !conn.raw().assigns_next_keys(m.table().name(), m.column(std::size_t(m.generated_key())).name, keys[0], n - 1)) {
+      conn.run_batch(one, width, all.subspan(width), &keys);
+      return;
+    }
+    // The rows after the first, every column in the table's order, the key included.
+    const std::size_t gen = std::size_t(m.generated_key()), cols = width + 1;
+    keyed.clear();
+    keyed.reserve((n - 1) * cols);
+    for (std::size_t r = 1; r < n; ++r) {
+      const auto row = all.subspan(r * width, width);
+      keyed.insert(keyed.end(), row.begin(), row.begin() + std::ptrdiff_t(gen));
+      keyed.push_back(sql::ValueRef::integer(keys[0] + std::int64_t(r)));
+      keyed.insert(keyed.end(), row.begin() + std::ptrdiff_t(gen), row.end());
+    }
+    const std::size_t per =
+        std::max<std::size_t>(1, std::min(conn.raw().multirow_rows(), conn.raw().max_params() / cols));
+    for (std::size_t done = 0; done < n - 1;) {
+      const std::size_t left = n - 1 - done;
+      const std::size_t k = left >= per ? per : left <= 16 ? left : std::bit_floor(left);
+      auto& stmt = conn.prepare(m.insert_rows_sql(d, true, k));
+      const dialect::ResetGuard reset(stmt);
+      conn.run(stmt, std::span<const sql::ValueRef>(keyed).subspan(done * cols, k * cols));
+      if (stmt.affected_rows() != std::int64_t(k))
+        throw InvalidRequestError("a multi-row INSERT into " + m.table().name() + " stored " +
+                                  std::to_string(stmt.affected_rows()) + " of " + std::to_string(k) + " rows");
+      done += k;
+    }
+    for (std::size_t r = 1; r < n; ++r) keys.push_back(keys[0] + std::int64_t(r));
   }
 
   void insert_default(engine::Connection& conn, const std::string& sql, bool generate, const Mapper& m) {
@@ -371,7 +441,7 @@ ALCHEMY_INLINE void Session::flush() {
 
   for (const auto& u : dirty) note_update(u.state);  // values at the open savepoint, if any
 
-  Flush f{*this, {}, {}, {}, {}, {}};
+  Flush f{*this, {}, {}, {}, {}, {}, {}};
   flushing_ = true;
   try {
     for (const orm::Mapper* m : mappers) {
