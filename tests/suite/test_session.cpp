@@ -256,6 +256,7 @@ TEST_CASE("close() detaches every object and the session can be used again", "[s
   s.close();
   CHECK(rec.statements() == Strings{"ROLLBACK"});
   CHECK(inspect_state(*alice) == ObjectState::detached);
+  CHECK(alice->secret_key == "k1");  // the unflushed edit was rolled back with the transaction
   CHECK(inspect_state(*bob) == ObjectState::detached);
   CHECK(inspect_state(*dave) == ObjectState::transient);
   CHECK(dave->id == 0);
@@ -268,6 +269,36 @@ TEST_CASE("close() detaches every object and the session can be used again", "[s
   CHECK(again != alice);
   CHECK(again->secret_key == "k1");
   db->session.remove();
+}
+
+TEST_CASE("close() after a large commit drops an unflushed edit of a held object, and of it only",
+          "[suite][session]") {
+  // close() compares only the objects someone besides the session still holds (the others are
+  // freed unseen); a held one, reached directly or only through a copy of its pointer, still
+  // returns to its row's values.
+  test::Recorder rec;
+  auto db = test::fresh_db<Account>(&rec);
+  if (!db) return;
+  auto& s = db->session();
+  std::vector<std::shared_ptr<Account>> kept;
+  for (int i = 0; i < 300; ++i) {
+    auto a = s.add(Account("h" + std::to_string(i), "k" + std::to_string(i)));
+    if (i % 100 == 7) kept.push_back(a);
+  }
+  s.commit();
+  const std::weak_ptr<Account> gone = s.query<Account>().filter_by("handle", "h8").first();
+  CHECK_FALSE(gone.expired());
+  for (const auto& a : kept) a->secret_key = "edited";
+  rec.clear();
+  s.close();
+  CHECK(rec.statements() == Strings{"ROLLBACK"});
+  CHECK(gone.expired());
+  REQUIRE(kept.size() == 3);
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    CHECK(kept[i]->secret_key == "k" + std::to_string(100 * i + 7));
+    CHECK(inspect_state(*kept[i]) == ObjectState::detached);
+  }
+  CHECK(stored_handles(*db).size() == 300);
 }
 
 TEST_CASE("add_all() adds objects as pending, in order", "[suite][session]") {
