@@ -573,18 +573,22 @@ ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect
       if (by_int) int_key = v.as_integer();
     }
   }
-  orm::IdentityKey other_key{&m, {}};  // any other key
+  std::optional<orm::IdentityKey> other_key;  // any other key
   if (by_int) {
     if (auto it = identity_.find(&m, int_key); it != identity_.end()) return hand_out(it->second);
   } else {
-    other_key.key = key_of_row(m, row, offset);
-    if (auto it = identity_.find(other_key); it != identity_.end()) return hand_out(it->second);
+    other_key.emplace(orm::IdentityKey{&m, key_of_row(m, row, offset)});
+    if (auto it = identity_.find(*other_key); it != identity_.end()) return hand_out(it->second);
   }
   auto st = m.new_node();
-  // Every column through read_column(), the key too: its typed read costs less than a
-  // ValueRef built here and passed by value to read().
-  for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
-    m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
+  // Every column through read_column(), which reads integers and text without a ValueRef; an
+  // integer key already read is written from int_key (read() converts it as read_column()
+  // would) instead of being fetched and parsed again.
+  const std::size_t key_index = by_int ? keys[0] : m.column_count();
+  for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
+    if (i == key_index) m.access(i).read(st->object, sql::ValueRef::integer(int_key));
+    else m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
+  }
   take_snapshot(*st);
   st->state = ObjectState::persistent;
   st->session = this;
@@ -592,7 +596,7 @@ ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect
     st->key.mapper = &m;
     st->key.key = int_key;
   } else {
-    st->key = std::move(other_key);
+    st->key = std::move(*other_key);
   }
   // find() found no object for the key, and nothing since added one: no key to compare with.
   identity_.insert_absent(st);
