@@ -271,11 +271,11 @@ TEST_CASE("close() detaches every object and the session can be used again", "[s
   db->session.remove();
 }
 
-TEST_CASE("close() after a large commit drops an unflushed edit of a held object, and of it only",
+TEST_CASE("close() after a large commit still rolls back the unflushed edit of an object someone holds",
           "[suite][session]") {
-  // close() compares only the objects someone besides the session still holds (the others are
-  // freed unseen); a held one, reached directly or only through a copy of its pointer, still
-  // returns to its row's values.
+  // close() compares only the objects someone besides the session still holds; the others (here
+  // the one the query found and nobody kept) are freed unseen, and a held one still returns to
+  // its row's values.
   test::Recorder rec;
   auto db = test::fresh_db<Account>(&rec);
   if (!db) return;
