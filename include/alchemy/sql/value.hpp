@@ -262,6 +262,15 @@ class Value {
   };
 };
 
+/// Views of `values`, in order, for engine::Connection::run() and run_batch(); they refer into
+/// `values`, which must outlive them.
+inline std::vector<ValueRef> refs_of(std::span<const Value> values) {
+  std::vector<ValueRef> refs;
+  refs.reserve(values.size());
+  for (const auto& v : values) refs.push_back(v.ref());
+  return refs;
+}
+
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 ALCHEMY_INLINE void detail::wrong_value_kind() { throw std::bad_variant_access(); }
 #endif  // ALCHEMY_IMPL

@@ -23,10 +23,7 @@ ALCHEMY_INLINE Result Session::execute(const sql::TextClause& statement, const s
   auto& conn = connection_for(*engine_);
   auto& st = conn.prepare(compiled.sql);
   const dialect::ResetGuard reset(st);
-  std::vector<sql::ValueRef> refs;
-  refs.reserve(compiled.params.size());
-  for (const auto& p : compiled.params) refs.push_back(p.ref());
-  conn.run(st, refs);
+  conn.run(st, sql::refs_of(compiled.params));
   return Result::read(st);
 }
 
@@ -76,10 +73,7 @@ ALCHEMY_INLINE std::int64_t Session::upsert_rows(const orm::Mapper& m, const std
   auto& conn = connection_for(e);
   auto& st = conn.prepare(sql);
   const dialect::ResetGuard reset(st);
-  std::vector<sql::ValueRef> refs;
-  refs.reserve(values.size());
-  for (const auto& v : values) refs.push_back(v.ref());
-  conn.run(st, refs);
+  conn.run(st, sql::refs_of(values));
   return st.affected_rows();
 }
 

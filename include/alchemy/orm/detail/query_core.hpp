@@ -157,10 +157,7 @@ ALCHEMY_INLINE void QueryCore::refuse_joins(const sql::Select& s) {
 ALCHEMY_INLINE std::int64_t QueryCore::execute_counted(engine::Connection& conn, const sql::Compiled& c) {
   auto& st = conn.prepare(c.sql);
   const dialect::ResetGuard reset(st);
-  std::vector<sql::ValueRef> refs;
-  refs.reserve(c.params.size());
-  for (const auto& p : c.params) refs.push_back(p.ref());
-  conn.run(st, refs);
+  conn.run(st, sql::refs_of(c.params));
   return st.affected_rows();
 }
 
@@ -178,10 +175,7 @@ ALCHEMY_INLINE std::vector<sql::Value> QueryCore::matching_keys(Session& session
   const auto compiled = session.conn_dialect(m).compiler().select(s);
   auto& st = conn.prepare(compiled.sql);
   const dialect::ResetGuard reset(st);
-  std::vector<sql::ValueRef> refs;
-  refs.reserve(compiled.params.size());
-  for (const auto& p : compiled.params) refs.push_back(p.ref());
-  conn.run(st, refs);
+  conn.run(st, sql::refs_of(compiled.params));
   while (st.next()) keys.emplace_back(st.column(0, m.column(m.key_columns()[0]).type.kind));
   return keys;
 }

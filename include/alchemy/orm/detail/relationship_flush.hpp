@@ -316,10 +316,7 @@ struct RelationshipFlush {
         const auto& c = s.conn_dialect(*r.owner).compiler();
         std::vector<const sql::Column*> cols{r.assoc->columns()[0].get(), r.assoc->columns()[1].get()};
         const std::string sql = insert ? c.insert(*r.assoc, cols) : c.delete_(*r.assoc, cols);
-        std::vector<sql::ValueRef> refs;
-        refs.reserve(values.size());
-        for (const auto& v : values) refs.push_back(v.ref());
-        conn.run_batch(sql, 2, refs, nullptr);
+        conn.run_batch(sql, 2, sql::refs_of(values), nullptr);
         i = j;
       }
     };
