@@ -101,6 +101,8 @@ class Mapper {
   const sql::Column& column(std::size_t i) const noexcept { return *table_.columns()[i]; }
   const FieldAccess& access(std::size_t i) const noexcept { return *access_[i]; }
   const std::vector<std::size_t>& key_columns() const noexcept { return key_; }
+  /// The columns whose values are text or bytes (the ones whose snapshot cell has a length).
+  const std::vector<std::size_t>& byte_columns() const noexcept { return byte_columns_; }
   /// The column the database generates (an autoincrement key), or -1.
   int generated_key() const noexcept { return generated_; }
   /// The version counter column (alchemy::version_id), or -1.
@@ -170,6 +172,7 @@ class Mapper {
   std::vector<std::unique_ptr<FieldAccess>> access_;
   std::vector<bool> explicit_autoinc_;
   std::vector<std::size_t> key_;
+  std::vector<std::size_t> byte_columns_;
   int generated_ = -1;
   int version_ = -1;
   std::string bind_key_;
@@ -199,8 +202,10 @@ ALCHEMY_INLINE std::size_t Mapper::add(sql::Column column, std::unique_ptr<Field
                           "' must be an integer column outside the primary key");
     version_ = static_cast<int>(access_.size());
   }
+  const bool bytes = detail::snap_has_bytes(sql::value_kind(column.type.kind));
   table_.add_column(std::move(column));
   access_.push_back(std::move(access));
+  if (bytes) byte_columns_.push_back(access_.size() - 1);
   explicit_autoinc_.push_back(explicit_autoinc);
   resolve_keys();
   return access_.size() - 1;

@@ -164,17 +164,17 @@ inline std::size_t round8(std::size_t n) noexcept { return (n + 7) & ~std::size_
 }  // namespace snapshot_impl
 
 ALCHEMY_INLINE std::size_t snapshot_size(const Mapper& m, const void* obj) {
-  if (m.column_count() > 0xFFFF) throw ArgumentError("model " + m.class_name() + " has more than 65,535 columns");
+  const std::size_t n = m.column_count();
+  if (n > 0xFFFF) throw ArgumentError("model " + m.class_name() + " has more than 65,535 columns");
   std::size_t bytes = 0;
-  for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
-    // Only text and blob columns have a length; the fixed-size rest needs no call.
-    if (!snap_has_bytes(sql::value_kind(m.column(i).type.kind))) continue;
+  // Only text and blob columns have a length; the fixed-size rest needs no call.
+  for (const std::size_t i : m.byte_columns()) {
     const std::size_t len = m.access(i).snapshot_bytes(obj);
     if (len > 0xFFFFFFFFu) throw ArgumentError("column '" + m.column(i).name + "' of " + m.class_name() +
                                                " holds more than 4 GiB");
     bytes += len;
   }
-  return snapshot_impl::round8(sizeof(SnapBlock) + m.column_count() * sizeof(SnapCell) + bytes);
+  return snapshot_impl::round8(sizeof(SnapBlock) + n * sizeof(SnapCell) + bytes);
 }
 
 ALCHEMY_INLINE void fill_snapshot(const Mapper& m, const void* obj, SnapBlock* b) {
