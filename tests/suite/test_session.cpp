@@ -915,6 +915,46 @@ TEST_CASE("an object kept after its session closed brings its snapshot to the ne
   CHECK(stored_docs(*db) == std::vector<std::pair<std::string, std::int64_t>>{{"one, edited while detached", 1}, {"two", 2}});
 }
 
+TEST_CASE("objects loaded by a session outlive it with their own values, and its memory goes with the last of them",
+          "[suite][session][snapshot]") {
+  using alchemy::orm::detail::NodePool;
+  auto db = test::fresh_db<Doc>();
+  if (!db) return;
+  {
+    alchemy::Session s(db->engine_ptr());
+    for (int i = 0; i < 600; ++i) s.add(Doc("doc" + std::to_string(i), i));
+    s.commit();
+  }
+  const std::size_t blocks_before = NodePool::blocks_alive();
+  std::vector<std::shared_ptr<Doc>> kept;
+  {
+    alchemy::Session s(db->engine_ptr());
+    // 600 rows fill several of the session's blocks; every 97th object is kept.
+    const auto all = s.query<Doc>().order_by(Doc::id_).all();
+    REQUIRE(all.size() == 600);
+    for (std::size_t i = 0; i < all.size(); i += 97) kept.push_back(all[i]);
+    CHECK(NodePool::blocks_alive() > blocks_before);
+  }
+  // The session is gone; the blocks holding a kept object are not.
+  CHECK(NodePool::blocks_alive() > blocks_before);
+  REQUIRE(kept.size() == 7);
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    CHECK(kept[k]->body == "doc" + std::to_string(k * 97));
+    CHECK(kept[k]->n == std::int64_t(k * 97));
+    CHECK(inspect_state(*kept[k]) == ObjectState::detached);
+  }
+  // A kept object works in the next session like any other.
+  {
+    alchemy::Session s2(db->engine_ptr());
+    s2.add(kept[3]);
+    kept[3]->body = "edited after its session closed";
+    s2.commit();
+  }
+  CHECK(stored_docs(*db)[291] == std::pair<std::string, std::int64_t>{"edited after its session closed", 291});
+  kept.clear();
+  CHECK(NodePool::blocks_alive() == blocks_before);
+}
+
 TEST_CASE("an object expunged in a transaction keeps its values when the transaction rolls back",
           "[suite][session][snapshot]") {
   auto db = test::fresh_db<Doc>();

@@ -32,6 +32,10 @@ namespace alchemy {
 class Session;
 }  // namespace alchemy
 
+namespace alchemy::orm::detail {
+class NodePool;
+}  // namespace alchemy::orm::detail
+
 namespace alchemy::orm {
 
 /// Reads and writes one field of a model object, whatever its C++ type.
@@ -155,8 +159,8 @@ class Mapper {
   /// Type-erased object operations, set by the model.
   std::string (*repr)(const void* obj) = nullptr;
   /// A new node holding a default-constructed object of this model, for a row being loaded
-  /// (Session::load_row, which knows the model only at run time).
-  std::shared_ptr<InstanceState> (*new_node)() = nullptr;
+  /// (Session::load_row, which knows the model only at run time), from `pool` (null: the heap).
+  std::shared_ptr<InstanceState> (*new_node)(detail::NodePool* pool) = nullptr;
   /// Event listeners, validators, defaults and onupdate values (orm/events.hpp, orm/options.hpp).
   MapperHooks hooks;
 

@@ -29,6 +29,7 @@
 #include <fmt/format.h>  // fmt 9 defines formatter<string_view>::format, which models' formatters use, here
 
 #include "alchemy/config.hpp"
+#include "alchemy/orm/detail/node_pool.hpp"
 #include "alchemy/orm/column.hpp"
 #include "alchemy/orm/detail/type_name.hpp"
 #include "alchemy/orm/instance_state.hpp"
@@ -152,9 +153,10 @@ std::shared_ptr<InstanceState> make_node(T&& obj) {
   if (st->mapper->has_relationships()) bind_relationships(st, true);
   return st;
 }
+/// A node for a row the session loads, from the session's pool (orm/detail/node_pool.hpp).
 template <class T>
-std::shared_ptr<InstanceState> make_empty_node() {
-  auto node = std::make_shared<Node<T>>();
+std::shared_ptr<InstanceState> make_empty_node(NodePool* pool) {
+  auto node = std::allocate_shared<Node<T>>(NodeAllocator<Node<T>>(pool));
   InstanceState* state = &node->state;
   std::shared_ptr<InstanceState> st(std::move(node), state);  // moved: no count traffic
   if (st->mapper->has_relationships()) bind_relationships(st, false);

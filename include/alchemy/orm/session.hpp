@@ -508,6 +508,9 @@ class Session {
   std::map<Engine*, engine::Connection> connections_;
   orm::detail::IdentityMap identity_;
   orm::detail::SnapshotArena snapshots_;  ///< the snapshots of the session's objects
+  /// Where the objects loaded from rows live. Its destructor only gives up its claim on the
+  /// block it carves from: a block lives while nodes in it do, whatever is destroyed first.
+  orm::detail::NodePool nodes_;
   std::vector<StatePtr> new_;          ///< pending, in add order
   std::vector<StatePtr> deleted_;      ///< marked for deletion, not flushed
   std::vector<StatePtr> tx_touched_;   ///< inserted or updated in the open transaction
@@ -580,7 +583,7 @@ ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect
     other_key.emplace(orm::IdentityKey{&m, key_of_row(m, row, offset)});
     if (auto it = identity_.find(*other_key); it != identity_.end()) return hand_out(it->second);
   }
-  auto st = m.new_node();
+  auto st = m.new_node(&nodes_);
   // Every column through read_column(), which reads integers and text without a ValueRef; an
   // integer key already read is written from int_key (read() converts it as read_column()
   // would) instead of being fetched and parsed again.
