@@ -20,8 +20,7 @@ using alchemy::orm::detail::NodePool;
 namespace {
 
 constexpr std::size_t kNode = 256;
-// Nodes of kNode bytes one block holds: the block minus its 16-byte header.
-constexpr std::size_t kPerBlock = (NodePool::kBlock - 16) / kNode;
+constexpr std::size_t kPerBlock = NodePool::per_block(kNode);
 
 struct Obj {
   std::string text;
