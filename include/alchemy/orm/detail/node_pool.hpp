@@ -12,7 +12,7 @@
 // from is a large bias, taken off when it moves on, so handing out a node needs no atomic
 // operation. A node that outlives its session keeps its whole block (16 KiB, some 60 nodes of a
 // small model) until it dies. Nodes larger than an eighth of a block, or aligned beyond
-// 16 bytes, come from operator new as before.
+// 8 bytes, come from operator new as before.
 #ifndef ALCHEMY_ORM_DETAIL_NODE_POOL_HPP_
 #define ALCHEMY_ORM_DETAIL_NODE_POOL_HPP_
 
@@ -41,7 +41,7 @@ class NodePool {
   static constexpr std::size_t kBlock = 16 * 1024;
   /// Larger nodes come from operator new.
   static constexpr std::size_t kMaxNode = kBlock / 8;
-  static constexpr std::size_t kAlign = 16;
+  static constexpr std::size_t kAlign = 8;  // what a node needs to be pooled; nodes are 8-byte aligned
 
   NodePool() = default;
   NodePool(const NodePool&) = delete;
