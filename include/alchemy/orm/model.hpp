@@ -144,10 +144,11 @@ ALCHEMY_INLINE void bind_relationships(const std::shared_ptr<InstanceState>& st,
 }
 #endif  // ALCHEMY_IMPL
 
-/// A new transient object owned by a Node; the shared_ptr aliases the node.
+/// A new transient object owned by a Node; the shared_ptr aliases the node. From `pool` when
+/// a session makes it (Session::add of an object), else from the heap.
 template <class T>
-std::shared_ptr<InstanceState> make_node(T&& obj) {
-  auto node = std::make_shared<Node<T>>(std::move(obj));
+std::shared_ptr<InstanceState> make_node(T&& obj, NodePool* pool = nullptr) {
+  auto node = std::allocate_shared<Node<T>>(NodeAllocator<Node<T>>(pool), std::move(obj));
   InstanceState* state = &node->state;
   std::shared_ptr<InstanceState> st(std::move(node), state);  // moved: no count traffic
   if (st->mapper->has_relationships()) bind_relationships(st, true);

@@ -132,7 +132,7 @@ class Session {
   std::shared_ptr<T> add(T obj) {
     const auto guard = use();
     check_usable();
-    auto st = orm::detail::make_node<T>(std::move(obj));
+    auto st = orm::detail::make_node<T>(std::move(obj), &nodes_);
     validate(*st);
     attach_new(st);
     if (st->mapper->has_relationships()) cascade_from(st);
