@@ -29,8 +29,8 @@
 #include <fmt/format.h>  // fmt 9 defines formatter<string_view>::format, which models' formatters use, here
 
 #include "alchemy/config.hpp"
-#include "alchemy/orm/detail/node_pool.hpp"
 #include "alchemy/orm/column.hpp"
+#include "alchemy/orm/detail/node_pool.hpp"
 #include "alchemy/orm/detail/type_name.hpp"
 #include "alchemy/orm/instance_state.hpp"
 #include "alchemy/orm/mapper.hpp"

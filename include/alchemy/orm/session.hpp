@@ -508,8 +508,9 @@ class Session {
   std::map<Engine*, engine::Connection> connections_;
   orm::detail::IdentityMap identity_;
   orm::detail::SnapshotArena snapshots_;  ///< the snapshots of the session's objects
-  /// Where the objects loaded from rows live. Its destructor only gives up its claim on the
-  /// block it carves from: a block lives while nodes in it do, whatever is destroyed first.
+  /// Where the objects loaded from rows, and those add() makes, live. Its destructor only gives
+  /// up its claim on the block it carves from: a block lives while nodes in it do, whatever is
+  /// destroyed first.
   orm::detail::NodePool nodes_;
   std::vector<StatePtr> new_;          ///< pending, in add order
   std::vector<StatePtr> deleted_;      ///< marked for deletion, not flushed

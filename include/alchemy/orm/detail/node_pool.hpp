@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Internal header; do not include directly. Included by <alchemy/orm/model.hpp>.
 //
-// Where a session puts the objects it loads. Every row a query or get() materialises becomes a
-// node (the object and its InstanceState, orm/model.hpp) owned by a std::shared_ptr. From the
+// Where a session puts the objects it loads or makes. Every row a query or get() materialises,
+// and every object add() moves in, becomes a node (the object and its InstanceState,
+// orm/model.hpp) owned by a std::shared_ptr. From the
 // general-purpose heap, each node costs a malloc() and, when it dies, a free(), about 300
 // instructions of the 2,000 a session spends per loaded row. A NodePool hands out nodes from
 // 16 KiB blocks instead, front to back, and frees a block when the last node in it dies.
