@@ -149,19 +149,23 @@ struct NodeAllocator {
   NodeAllocator(const NodeAllocator<V>& o) noexcept : pool(o.pool) {}  // NOLINT: rebinding
 
   U* allocate(std::size_t n) {
-    if (pool && n == 1 && NodePool::pooled(sizeof(U), alignof(U))) return static_cast<U*>(pool->allocate(sizeof(U)));
+    if (from_pool(n)) return static_cast<U*>(pool->allocate(sizeof(U)));
     return std::allocator<U>{}.allocate(n);
   }
   void deallocate(U* p, std::size_t n) noexcept {
-    // The same test as allocate(): the control block keeps a copy of the allocator that made
-    // it. The pool is not touched (it may be gone): the node says which block it is in.
-    if (pool && n == 1 && NodePool::pooled(sizeof(U), alignof(U))) NodePool::deallocate(p, sizeof(U));
+    // The control block keeps a copy of the allocator that made it, so from_pool() answers as
+    // it did then. The pool is not touched (it may be gone): the node says which block it is in.
+    if (from_pool(n)) NodePool::deallocate(p, sizeof(U));
     else std::allocator<U>{}.deallocate(p, n);
   }
   template <class V>
   friend bool operator==(const NodeAllocator& a, const NodeAllocator<V>& b) noexcept {
     return (a.pool == nullptr) == (b.pool == nullptr);
   }
+
+ private:
+  /// Whether `n` objects of U come from (and go back to) node blocks rather than the heap.
+  bool from_pool(std::size_t n) const noexcept { return pool && n == 1 && NodePool::pooled(sizeof(U), alignof(U)); }
 };
 
 }  // namespace alchemy::orm::detail
