@@ -54,10 +54,30 @@ function(alchemy_project_options target)
   if(ALCHEMY_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
       -fno-sanitize-recover=all)
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    # Linked without PIE: the tests' PIE executables carry millions of relative relocations
+    # (UBSan's source locations, ASan's global descriptors) that the loader applies at every
+    # start, and ctest starts the suite once per test case: 0.36 -> 0.22 s per start.
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined -no-pie)
   endif()
   if(ALCHEMY_TSAN)
     target_compile_options(${target} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=thread)
   endif()
+endfunction()
+
+# alchemy_link(target driver...): links one of alchemy's own tests or examples to the library:
+# header-only, alchemy::<driver> for each named driver this build has (alchemy::alchemy when none
+# is named); or, with ALCHEMY_TESTS_COMPILED, alchemy::compiled (ALCHEMY_SEPARATE_COMPILATION,
+# every driver), so that both ways a user may take alchemy are built and tested.
+function(alchemy_link target)
+  if(ALCHEMY_TESTS_COMPILED)
+    target_link_libraries(${target} PRIVATE alchemy::compiled)
+    return()
+  endif()
+  target_link_libraries(${target} PRIVATE alchemy::alchemy)
+  foreach(drv IN LISTS ARGN)
+    if(TARGET alchemy::${drv})
+      target_link_libraries(${target} PRIVATE alchemy::${drv})
+    endif()
+  endforeach()
 endfunction()

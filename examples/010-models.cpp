@@ -6,6 +6,7 @@
 //   ./010-models                    # in-memory SQLite
 //   ./010-models postgresql://app:secret@127.0.0.1:5432/app
 #include <alchemy/alchemy.hpp>
+#include <alchemy/sql/compiler.hpp>  // dialect().compiler(), to print the DDL
 
 #include <cstdint>
 #include <optional>

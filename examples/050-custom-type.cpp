@@ -6,6 +6,7 @@
 //   ./050-custom-type               # in-memory SQLite
 //   ./050-custom-type postgresql://app:secret@127.0.0.1:5432/app
 #include <alchemy/alchemy.hpp>
+#include <alchemy/sql/compiler.hpp>  // dialect().compiler(), to print the DDL
 
 #include <array>
 #include <cstdint>

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "alchemy/sql/compiler.hpp"
 #include "sql_helpers.hpp"
 #include "support.hpp"
 

@@ -2,6 +2,7 @@
 // Errors: what a failed flush leaves behind (SQLAlchemy's rollback contract and
 // PendingRollbackError), the query errors, argument errors, stale data, each backend's refusal
 // of statements in a failed transaction, and SQLite's file, read-only and lock failures.
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

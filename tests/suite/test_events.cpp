@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "alchemy/sql/compiler.hpp"
 #include "suite/session_models.hpp"
 #include "support.hpp"
 

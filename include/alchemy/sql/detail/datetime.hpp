@@ -27,6 +27,17 @@ ALCHEMY_INLINE std::optional<Date> parse_date(std::string_view s);
 /// Parses "YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]]"; a date alone means midnight.
 ALCHEMY_INLINE std::optional<DateTime> parse_datetime(std::string_view s);
 
+namespace parse {
+/// Reads the n decimal digits at s[pos] into out; false if any is missing or not a digit. Also
+/// used by the PostgreSQL driver's timestamp parsing, hence outside the compiled-once part.
+inline bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  for (std::size_t i = pos; i < pos + n; ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return std::from_chars(s.data() + pos, s.data() + pos + n, out).ec == std::errc{};
+}
+}  // namespace parse
+
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 ALCHEMY_INLINE std::string format_date(Date d) {
   const std::chrono::year_month_day ymd{d};
@@ -49,15 +60,6 @@ ALCHEMY_INLINE std::string format_datetime(DateTime t) {
       static_cast<int>(hms.seconds().count()), static_cast<long long>(hms.subseconds().count()));
   return std::string(buf, static_cast<std::size_t>(n));
 }
-
-namespace parse {
-inline bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  for (std::size_t i = pos; i < pos + n; ++i)
-    if (s[i] < '0' || s[i] > '9') return false;
-  return std::from_chars(s.data() + pos, s.data() + pos + n, out).ec == std::errc{};
-}
-}  // namespace parse
 
 ALCHEMY_INLINE std::optional<Date> parse_date(std::string_view s) {
   int y = 0, m = 0, d = 0;
