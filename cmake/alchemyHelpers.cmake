@@ -65,17 +65,19 @@ function(alchemy_project_options target)
   endif()
 endfunction()
 
-# alchemy_link(target driver...): links one of alchemy's own tests or examples to the library:
-# header-only, alchemy::<driver> for each named driver this build has (alchemy::alchemy when none
-# is named); or, with ALCHEMY_TESTS_COMPILED, alchemy::compiled (ALCHEMY_SEPARATE_COMPILATION,
-# every driver), so that both ways a user may take alchemy are built and tested.
+# alchemy_link(target COMPILED <bool> [DRIVERS driver...]): links one of alchemy's own tests or
+# examples to the library: header-only, alchemy::<driver> for each named driver this build has
+# (alchemy::alchemy when none is named); or, when COMPILED is true, alchemy::compiled
+# (ALCHEMY_SEPARATE_COMPILATION, every driver). The callers pass ALCHEMY_TESTS_COMPILED or
+# ALCHEMY_EXAMPLES_COMPILED, so a build can test either way a program may take alchemy.
 function(alchemy_link target)
-  if(ALCHEMY_TESTS_COMPILED)
+  cmake_parse_arguments(ARG "" "COMPILED" "DRIVERS" ${ARGN})
+  if(ARG_COMPILED)
     target_link_libraries(${target} PRIVATE alchemy::compiled)
     return()
   endif()
   target_link_libraries(${target} PRIVATE alchemy::alchemy)
-  foreach(drv IN LISTS ARGN)
+  foreach(drv IN LISTS ARG_DRIVERS)
     if(TARGET alchemy::${drv})
       target_link_libraries(${target} PRIVATE alchemy::${drv})
     endif()
