@@ -15,8 +15,9 @@
 #      build/tsan  Debug, clang++-14, ThreadSanitizer (ALCHEMY_TSAN): builds and
 #                  runs only the concurrency tests (tests/concurrency)
 #      build/gcc   Release at -O1, g++, -Werror; the tests and examples link
-#                  alchemy::compiled (ALCHEMY_TESTS_COMPILED), the other way a
-#                  program can take alchemy — its ctest runs last, so
+#                  alchemy::compiled (ALCHEMY_TESTS_COMPILED and _EXAMPLES_),
+#                  the other way a program can take alchemy — its ctest runs
+#                  last, so
 #                  ctest's summary line is the last line printed on success
 # Exits non-zero if any configure, build or test failed (all builds are
 # still attempted). Logs (apt, cmake configure, server logs, server stop) go
