@@ -12,7 +12,8 @@
 // declarations only. Templates (Model<T>, Query<T>, column handles) stay in the headers either
 // way, as thin wrappers over that code. Those other units also skip what only the compiled code
 // needs: the unit of work's and the transactions' headers, and the SQL compiler (dialect.hpp
-// declares sql::Compiler; include <alchemy/sql/compiler.hpp> to call dialect().compiler() yourself).
+// declares sql::Compiler; include <alchemy/sql/compiler.hpp> to call dialect().compiler() yourself,
+// which is what the compiler's note on that declaration says when a unit forgets it).
 //
 //   ALCHEMY_IMPL    1 where the definitions are compiled: always when header-only, and in the
 //                   translation unit of <alchemy/src.hpp> when compiled separately

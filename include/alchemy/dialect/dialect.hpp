@@ -14,7 +14,7 @@
 #endif
 
 namespace alchemy::sql {
-class Compiler;
+class Compiler;  // With ALCHEMY_SEPARATE_COMPILATION, include <alchemy/sql/compiler.hpp> to use it
 }  // namespace alchemy::sql
 
 namespace alchemy::dialect {
