@@ -3,10 +3,10 @@
 //
 // Where a session puts the objects it loads or makes. Every row a query or get() materialises,
 // and every object add() moves in, becomes a node (the object and its InstanceState,
-// orm/model.hpp) owned by a std::shared_ptr. From the
-// general-purpose heap, each node costs a malloc() and, when it dies, a free(), about 300
-// instructions of the 2,000 a session spends per loaded row. A NodePool hands out nodes from
-// 16 KiB blocks instead, front to back, and frees a block when the last node in it dies.
+// orm/model.hpp) owned by a std::shared_ptr. From the general-purpose heap, each node costs a
+// malloc() and, when it dies, a free(), about 300 instructions of the 2,000 a session spends
+// per loaded row. A NodePool hands out nodes from 16 KiB blocks instead, front to back, and
+// frees a block when the last node in it dies.
 //
 // The nodes stay ordinary shared_ptr-owned objects: they may outlive the session and die in any
 // thread. A block counts its live nodes atomically; the pool's own claim on the block it carves
