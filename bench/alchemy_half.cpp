@@ -26,7 +26,12 @@ struct BenchAccount : alchemy::Model<BenchAccount> {
       : handle(std::move(h)), secret_key(std::move(s)), score(sc) {}
 };
 
-std::size_t heap_in_use() { return mallinfo2().uordblks; }
+/// Memory the process holds for objects: malloc()'s arena and its own mappings, and the big
+/// pieces alchemy maps itself for large sessions (orm/detail/big_pages.hpp).
+std::size_t heap_in_use() {
+  const auto mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd + alchemy::big_piece_bytes();
+}
 
 /// The server process behind the pooled connection, pinned to `cpu` (PostgreSQL only).
 void pin_backend(alchemy::SQLAlchemy& db, int cpu, bench::Times& t) {

@@ -13,6 +13,7 @@
 #include "alchemy/engine/engine.hpp"
 #include "alchemy/error.hpp"
 #include "alchemy/orm/column.hpp"
+#include "alchemy/orm/memory.hpp"
 #include "alchemy/orm/model.hpp"
 #include "alchemy/orm/query.hpp"
 #include "alchemy/orm/session.hpp"

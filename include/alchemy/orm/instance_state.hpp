@@ -103,11 +103,17 @@ struct InstanceState {
 ALCHEMY_INLINE void detail::SnapshotArena::compact() {
   std::vector<Chunk> old;
   old.swap(chunks_);
+  struct FreeOld {  // the old chunks go once every live block has moved out (or a move threw)
+    std::vector<Chunk>& chunks;
+    ~FreeOld() {
+      for (const Chunk& c : chunks) free_chunk(c);
+    }
+  } free_old{old};
   live_ = garbage_ = 0;
   ++compactions_;
   for (const Chunk& c : old) {
     for (std::size_t at = 0; at < c.used;) {
-      const auto* b = std::launder(reinterpret_cast<const SnapBlock*>(c.data.get() + at));
+      const auto* b = std::launder(reinterpret_cast<const SnapBlock*>(c.data + at));
       at += b->size;
       if (!b->owner) continue;
       InstanceState* owner = b->owner;

@@ -287,6 +287,7 @@ class Session {
   template <class>
   friend class Query;
   using StatePtr = std::shared_ptr<orm::InstanceState>;
+  using StateList = std::vector<StatePtr, orm::detail::BigAllocator<StatePtr>>;
 
   /// Marks the session in use by the calling thread (see detail/thread_check.hpp).
   orm::detail::ThreadCheck::Guard use() const { return orm::detail::ThreadCheck::Guard(thread_check_); }
@@ -512,11 +513,12 @@ class Session {
   /// up its claim on the block it carves from: a block lives while nodes in it do, whatever is
   /// destroyed first.
   orm::detail::NodePool nodes_;
-  std::vector<StatePtr> new_;          ///< pending, in add order
+  // The lists that grow with the session take big pages past 1 MiB (orm/detail/big_pages.hpp).
+  StateList new_;                      ///< pending, in add order
   std::vector<StatePtr> deleted_;      ///< marked for deletion, not flushed
-  std::vector<StatePtr> tx_touched_;   ///< inserted or updated in the open transaction
+  StateList tx_touched_;               ///< inserted or updated in the open transaction
   std::vector<StatePtr> tx_deleted_;   ///< DELETE flushed in the open transaction
-  std::vector<StatePtr> watch_;        ///< persistent objects a flush compares (see the top)
+  StateList watch_;                    ///< persistent objects a flush compares (see the top)
   std::optional<std::string> pending_rollback_;
   std::vector<Savepoint> savepoints_;  ///< open savepoints, outermost first
   std::uint64_t savepoint_serial_ = 0;

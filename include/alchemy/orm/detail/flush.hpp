@@ -119,7 +119,7 @@ struct Flush {
   // ---- INSERT ---------------------------------------------------------------------------------
 
   /// The pending objects of `m`, in add order, in runs of one statement shape.
-  void insert_all(engine::Connection& conn, const Mapper& m, const std::vector<StatePtr>& pending) {
+  void insert_all(engine::Connection& conn, const Mapper& m, std::span<const StatePtr> pending) {
     if (std::all_of(pending.begin(), pending.end(), [&](const StatePtr& st) { return st->mapper == &m; })) {
       // All of one model (the common case): the runs are slices of the list, not copies.
       const std::span<const StatePtr> all(pending);

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "alchemy/orm/detail/big_pages.hpp"
 #include "alchemy/orm/instance_state.hpp"
 
 namespace alchemy::orm::detail {
@@ -204,7 +205,7 @@ class IdentityMap {
     slots_[i] = (std::uint64_t(e + 1) << 32) | std::uint32_t(h);
   }
   void grow() {
-    std::vector<std::uint64_t> old(std::max<std::size_t>(16, slots_.size() * 2));
+    std::vector<std::uint64_t, BigAllocator<std::uint64_t>> old(std::max<std::size_t>(16, slots_.size() * 2));
     old.swap(slots_);
     for (const auto s : old) {
       if (!s) continue;
@@ -223,8 +224,9 @@ class IdentityMap {
     for (std::size_t e = 0; e < w; ++e) place(hash(entries_[e]->key), e);
   }
 
-  std::vector<StatePtr> entries_;  // owning, in the order they entered; null = erased
-  std::vector<std::uint64_t> slots_;  // power-of-two size, or empty
+  // Both arrays take big pages past 1 MiB (orm/detail/big_pages.hpp).
+  std::vector<StatePtr, BigAllocator<StatePtr>> entries_;  // owning, in the order they entered; null = erased
+  std::vector<std::uint64_t, BigAllocator<std::uint64_t>> slots_;  // power-of-two size, or empty
   std::size_t size_ = 0;
 };
 

@@ -6,13 +6,15 @@
 // orm/model.hpp) owned by a std::shared_ptr. From the general-purpose heap, each node costs a
 // malloc() and, when it dies, a free(), about 300 instructions of the 2,000 a session spends
 // per loaded row. A NodePool hands out nodes from 16 KiB blocks instead, front to back, and
-// frees a block when the last node in it dies.
+// frees a block when the last node in it dies. The first 64 blocks of a pool are 16 KiB from
+// malloc(); a pool that has filled them (a session of some 4,000 objects) goes on in 2 MiB blocks
+// from orm/detail/big_pages.hpp, where the kernel can map them with huge pages.
 //
 // The nodes stay ordinary shared_ptr-owned objects: they may outlive the session and die in any
 // thread. A block counts its live nodes atomically; the pool's own claim on the block it carves
 // from is a large bias, taken off when it moves on, so handing out a node needs no atomic
 // operation. A node that outlives its session keeps its whole block (16 KiB, some 60 nodes of a
-// small model) until it dies. Nodes larger than an eighth of a block, or aligned beyond
+// small model, or 2 MiB in a large session) until it dies. Nodes larger than an eighth of a block, or aligned beyond
 // 8 bytes, come from operator new as before.
 #ifndef ALCHEMY_ORM_DETAIL_NODE_POOL_HPP_
 #define ALCHEMY_ORM_DETAIL_NODE_POOL_HPP_
@@ -23,6 +25,8 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+
+#include "alchemy/orm/detail/big_pages.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ALCHEMY_NODE_POOL_ASAN 1
@@ -40,6 +44,8 @@ namespace alchemy::orm::detail {
 class NodePool {
  public:
   static constexpr std::size_t kBlock = 16 * 1024;
+  /// Blocks of kBlock bytes a pool takes from malloc() before it goes on in big pieces.
+  static constexpr std::size_t kSmallBlocks = 64;
   /// Larger nodes come from operator new.
   static constexpr std::size_t kMaxNode = kBlock / 8;
   static constexpr std::size_t kAlign = 8;  // what a node needs to be pooled; nodes are 8-byte aligned
@@ -55,7 +61,7 @@ class NodePool {
     return bytes <= kMaxNode && align <= kAlign;
   }
   static constexpr std::size_t rounded(std::size_t bytes) noexcept { return (bytes + kAlign - 1) & ~(kAlign - 1); }
-  /// How many nodes of `bytes` bytes one block holds.
+  /// How many nodes of `bytes` bytes one of the first (kBlock) blocks holds.
   static constexpr std::size_t per_block(std::size_t bytes) noexcept {
     return (kBlock - kHeader) / (kPrefix + rounded(bytes));
   }
@@ -65,7 +71,7 @@ class NodePool {
   /// Room for a node of `bytes` (pooled(bytes, ...)): the next free bytes of the current block.
   void* allocate(std::size_t bytes) {
     const std::size_t need = kPrefix + rounded(bytes);
-    if (kBlock - used_ < need) next_block();
+    if (cap_ - used_ < need) next_block();
     std::byte* slot = reinterpret_cast<std::byte*>(current_) + used_;
     used_ += need;
     ++handed_;
@@ -90,11 +96,12 @@ class NodePool {
  private:
   // A block: this header, then slots, each the block's address (kPrefix bytes) and a node.
   // `live` is the number of its nodes not yet deallocated, plus kBias while the pool still
-  // carves from it. The address in front of each node is how a node finds its block: blocks
+  // carves from it; `bytes` is its size (kBlock from malloc(), or a big piece). The address in front of each node is how a node finds its block: blocks
   // are plain malloc()ed memory (aligned_alloc() of a block-sized alignment, which would let the
   // address alone say, left the heap fragmented: 15 % more peak memory in the benchmark).
   struct Block {
     std::atomic<std::uint64_t> live;
+    std::size_t bytes;
   };
   static constexpr std::uint64_t kBias = std::uint64_t{1} << 40;
   static constexpr std::size_t kHeader = (sizeof(Block) + kAlign - 1) & ~(kAlign - 1);
@@ -102,22 +109,27 @@ class NodePool {
   static_assert(sizeof(Block*) <= kPrefix);
 
   static void free_block(Block* b) noexcept {
+    const std::size_t bytes = b->bytes;
     b->~Block();
 #ifdef ALCHEMY_NODE_POOL_ASAN
-    ASAN_UNPOISON_MEMORY_REGION(b, kBlock);
+    ASAN_UNPOISON_MEMORY_REGION(b, bytes);
 #endif
-    std::free(b);
+    if (bytes == kBlock) std::free(b);
+    else big_free(b, bytes);
     blocks_alive_.fetch_sub(1, std::memory_order_release);
   }
   void next_block() {
-    void* mem = std::malloc(kBlock);
+    const std::size_t bytes = small_blocks_ < kSmallBlocks ? kBlock : kBigPiece;
+    void* mem = bytes == kBlock ? std::malloc(kBlock) : big_alloc(bytes);
     if (!mem) throw std::bad_alloc();
+    if (bytes == kBlock) ++small_blocks_;
     blocks_alive_.fetch_add(1, std::memory_order_relaxed);
     retire();
-    current_ = ::new (mem) Block{kBias};
+    current_ = ::new (mem) Block{kBias, bytes};
 #ifdef ALCHEMY_NODE_POOL_ASAN
-    ASAN_POISON_MEMORY_REGION(static_cast<std::byte*>(mem) + kHeader, kBlock - kHeader);
+    ASAN_POISON_MEMORY_REGION(static_cast<std::byte*>(mem) + kHeader, bytes - kHeader);
 #endif
+    cap_ = bytes;
     used_ = kHeader;
     handed_ = 0;
   }
@@ -126,14 +138,16 @@ class NodePool {
     if (!current_) return;
     if (current_->live.fetch_sub(kBias - handed_, std::memory_order_acq_rel) == kBias - handed_) free_block(current_);
     current_ = nullptr;
-    used_ = kBlock;
+    used_ = cap_ = 0;
   }
 
   inline static std::atomic<std::size_t> blocks_alive_{0};
 
   Block* current_ = nullptr;
-  std::size_t used_ = kBlock;  ///< bytes of current_ in use (kBlock: no block)
-  std::uint64_t handed_ = 0;   ///< nodes handed out from current_
+  std::size_t used_ = 0;          ///< bytes of current_ in use
+  std::size_t cap_ = 0;           ///< bytes of current_ (0: no block)
+  std::uint64_t handed_ = 0;      ///< nodes handed out from current_
+  std::size_t small_blocks_ = 0;  ///< kBlock blocks taken so far
 };
 
 /// The allocator std::allocate_shared uses for a session's nodes (the control block and the

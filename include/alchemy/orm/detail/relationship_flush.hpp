@@ -145,7 +145,7 @@ struct RelationshipFlush {
     if (!any) return;
     // 1. Cascade save-update (new_ grows while it is walked).
     for (std::size_t i = 0; i < s.new_.size(); ++i) SessionAccess::cascade_from(s, s.new_[i]);
-    const std::vector<StatePtr> watched = s.watch_;
+    const std::vector<StatePtr> watched(s.watch_.begin(), s.watch_.end());
     for (const auto& st : watched)
       if (st->session == &s && st->state == ObjectState::persistent) SessionAccess::cascade_from(s, st);
     // 2. Relationship histories: orphans, many-to-many rows, changed many-to-ones.

@@ -8,7 +8,8 @@
 // A snapshot is one block: a header, a 16-byte cell per column, then the text and bytes the
 // cells point to. Taking one costs a copy of the column values into that block, not a second
 // model object with a heap allocation for every string longer than its small-string buffer.
-// The session keeps the blocks of its objects in a SnapshotArena (64 KiB chunks, freed together),
+// The session keeps the blocks of its objects in a SnapshotArena (64 KiB chunks, then 2 MiB ones
+// from orm/detail/big_pages.hpp once a session has filled 1 MiB, freed together),
 // so loading N objects allocates no snapshot one by one, and closing the session frees them in a
 // few calls. Blocks that outlive their session (a detached object the program still holds), and
 // the copies a transaction or savepoint keeps for rollback, are single heap allocations.
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "alchemy/config.hpp"
+#include "alchemy/orm/detail/big_pages.hpp"
 #include "alchemy/orm/detail/snapshot_cell.hpp"
 #include "alchemy/orm/mapper.hpp"
 #include "alchemy/sql/value.hpp"
@@ -85,7 +87,8 @@ class HeapSnapshot {
   SnapBlock* b_ = nullptr;
 };
 
-/// The blocks of one session's snapshots: 64 KiB chunks filled front to back. A block whose
+/// The blocks of one session's snapshots: chunks filled front to back, 64 KiB ones for the
+/// first MiB, then big pieces. A block whose
 /// object took a larger snapshot, or left, stays as garbage until compact() moves the live ones
 /// to fresh chunks (the session does it once garbage outweighs live blocks).
 class SnapshotArena {
@@ -93,12 +96,13 @@ class SnapshotArena {
   SnapshotArena() = default;
   SnapshotArena(const SnapshotArena&) = delete;
   SnapshotArena& operator=(const SnapshotArena&) = delete;
+  ~SnapshotArena() { clear(); }
 
   /// An uninitialised block of `bytes` (a multiple of 8) for `owner`.
   SnapBlock* allocate(std::size_t bytes, InstanceState* owner) {
     if (chunks_.empty() || chunks_.back().cap - chunks_.back().used < bytes) add_chunk(bytes);
     Chunk& c = chunks_.back();
-    auto* b = ::new (c.data.get() + c.used) SnapBlock{owner, std::uint32_t(bytes), 0, SnapBlock::snapshot};
+    auto* b = ::new (c.data + c.used) SnapBlock{owner, std::uint32_t(bytes), 0, SnapBlock::snapshot};
     c.used += bytes;
     live_ += bytes;
     return b;
@@ -115,6 +119,7 @@ class SnapshotArena {
   ALCHEMY_INLINE void compact();
   /// Frees every chunk. No state may still point into them.
   void clear() noexcept {
+    for (const Chunk& c : chunks_) free_chunk(c);
     chunks_.clear();
     live_ = garbage_ = 0;
   }
@@ -125,18 +130,36 @@ class SnapshotArena {
 
  private:
   static constexpr std::size_t kChunk = 64 * 1024;
+  /// Bytes of chunks an arena takes from operator new before it goes on in big pieces.
+  static constexpr std::size_t kSmallBytes = 1024 * 1024;
   static constexpr std::size_t kMinGarbage = 1024 * 1024;
   struct Chunk {
-    std::unique_ptr<std::byte[]> data;
+    std::byte* data = nullptr;
     std::size_t used = 0;
     std::size_t cap = 0;
+    bool big = false;  ///< from big_alloc()
   };
   void add_chunk(std::size_t at_least) {
-    const std::size_t cap = at_least > kChunk ? at_least : kChunk;
-    chunks_.push_back({std::unique_ptr<std::byte[]>(new std::byte[cap]), 0, cap});
+    chunks_.reserve(chunks_.size() + 1);  // the push_back below cannot throw and leak the chunk
+    Chunk c;
+    if (small_bytes_ < kSmallBytes) {
+      c.cap = at_least > kChunk ? at_least : kChunk;
+      c.data = static_cast<std::byte*>(::operator new(c.cap));
+      small_bytes_ += c.cap;
+    } else {
+      c.cap = big_size(at_least);
+      c.data = static_cast<std::byte*>(big_alloc(c.cap));
+      c.big = true;
+    }
+    chunks_.push_back(c);
+  }
+  static void free_chunk(const Chunk& c) noexcept {
+    if (c.big) big_free(c.data, c.cap);
+    else ::operator delete(c.data);
   }
 
   std::vector<Chunk> chunks_;
+  std::size_t small_bytes_ = 0;  ///< bytes of operator new chunks taken so far
   std::size_t live_ = 0;
   std::size_t garbage_ = 0;
   std::size_t compactions_ = 0;
