@@ -26,12 +26,16 @@ inline std::atomic<std::size_t> big_bytes{0};
 
 /// Whether the pieces of large sessions ask for huge pages (default: yes). Applies to pieces
 /// taken after the call; any thread may call it.
-inline void set_huge_pages(bool on) noexcept { orm::detail::huge_pages_on.store(on, std::memory_order_relaxed); }
+inline void set_huge_pages(bool on) noexcept {
+  orm::detail::huge_pages_on.store(on, std::memory_order_relaxed);
+}
 inline bool huge_pages() noexcept { return orm::detail::huge_pages_on.load(std::memory_order_relaxed); }
 
 /// Bytes the program's sessions hold in those pieces now: memory that malloc()'s statistics do
 /// not see, for measuring what a session costs.
-inline std::size_t big_piece_bytes() noexcept { return orm::detail::big_bytes.load(std::memory_order_relaxed); }
+inline std::size_t big_piece_bytes() noexcept {
+  return orm::detail::big_bytes.load(std::memory_order_relaxed);
+}
 
 }  // namespace alchemy
 

@@ -93,7 +93,8 @@ inline void big_free(void* p, std::size_t bytes) noexcept {
 /// arrays that grow with a session: the identity map's, and its lists of objects.
 template <class T>
 struct BigAllocator {
-  static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "big pieces from the heap are aligned as operator new aligns");
+  static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
+                "big pieces from the heap are aligned as operator new aligns");
   using value_type = T;
   BigAllocator() noexcept = default;
   template <class U>

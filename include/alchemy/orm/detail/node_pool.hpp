@@ -14,8 +14,8 @@
 // thread. A block counts its live nodes atomically; the pool's own claim on the block it carves
 // from is a large bias, taken off when it moves on, so handing out a node needs no atomic
 // operation. A node that outlives its session keeps its whole block (16 KiB, some 60 nodes of a
-// small model, or 2 MiB in a large session) until it dies. Nodes larger than an eighth of a block, or aligned beyond
-// 8 bytes, come from operator new as before.
+// small model, or 2 MiB in a large session) until it dies. Nodes larger than an eighth of a
+// small block, or aligned beyond 8 bytes, come from operator new as before.
 #ifndef ALCHEMY_ORM_DETAIL_NODE_POOL_HPP_
 #define ALCHEMY_ORM_DETAIL_NODE_POOL_HPP_
 
@@ -96,9 +96,10 @@ class NodePool {
  private:
   // A block: this header, then slots, each the block's address (kPrefix bytes) and a node.
   // `live` is the number of its nodes not yet deallocated, plus kBias while the pool still
-  // carves from it; `bytes` is its size (kBlock from malloc(), or a big piece). The address in front of each node is how a node finds its block: blocks
-  // are plain malloc()ed memory (aligned_alloc() of a block-sized alignment, which would let the
-  // address alone say, left the heap fragmented: 15 % more peak memory in the benchmark).
+  // carves from it; `bytes` is its size (kBlock from malloc(), or a big piece). The address in
+  // front of each node is how a node finds its block: small blocks are plain malloc()ed memory
+  // (aligned_alloc() of a block-sized alignment, which would let the address alone say, left the
+  // heap fragmented: 15 % more peak memory in the benchmark).
   struct Block {
     std::atomic<std::uint64_t> live;
     std::size_t bytes;

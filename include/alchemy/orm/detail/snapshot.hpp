@@ -9,10 +9,10 @@
 // cells point to. Taking one costs a copy of the column values into that block, not a second
 // model object with a heap allocation for every string longer than its small-string buffer.
 // The session keeps the blocks of its objects in a SnapshotArena (64 KiB chunks, then 2 MiB ones
-// from orm/detail/big_pages.hpp once a session has filled 1 MiB, freed together),
-// so loading N objects allocates no snapshot one by one, and closing the session frees them in a
-// few calls. Blocks that outlive their session (a detached object the program still holds), and
-// the copies a transaction or savepoint keeps for rollback, are single heap allocations.
+// from orm/detail/big_pages.hpp once a session has filled 1 MiB, freed together), so loading N
+// objects allocates no snapshot one by one, and closing the session frees them in a few calls.
+// Blocks that outlive their session (a detached object the program still holds), and the copies
+// a transaction or savepoint keeps for rollback, are single heap allocations.
 #ifndef ALCHEMY_ORM_DETAIL_SNAPSHOT_HPP_
 #define ALCHEMY_ORM_DETAIL_SNAPSHOT_HPP_
 
@@ -88,9 +88,9 @@ class HeapSnapshot {
 };
 
 /// The blocks of one session's snapshots: chunks filled front to back, 64 KiB ones for the
-/// first MiB, then big pieces. A block whose
-/// object took a larger snapshot, or left, stays as garbage until compact() moves the live ones
-/// to fresh chunks (the session does it once garbage outweighs live blocks).
+/// first MiB, then big pieces. A block whose object took a larger snapshot, or left, stays as
+/// garbage until compact() moves the live ones to fresh chunks (the session does it once garbage
+/// outweighs live blocks).
 class SnapshotArena {
  public:
   SnapshotArena() = default;
@@ -140,7 +140,8 @@ class SnapshotArena {
     bool big = false;  ///< from big_alloc()
   };
   void add_chunk(std::size_t at_least) {
-    chunks_.reserve(chunks_.size() + 1);  // the push_back below cannot throw and leak the chunk
+    // Room first, so that the push_back below cannot throw and leak the chunk.
+    if (chunks_.size() == chunks_.capacity()) chunks_.reserve(chunks_.empty() ? 16 : 2 * chunks_.size());
     Chunk c;
     if (small_bytes_ < kSmallBytes) {
       c.cap = at_least > kChunk ? at_least : kChunk;
