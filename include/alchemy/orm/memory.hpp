@@ -4,9 +4,8 @@
 // The memory of large sessions. A session that loads or adds many objects keeps them, their
 // snapshots and its identity map in pieces of 2 MiB once it passes its first MiB of each, and
 // asks the kernel to back those pieces with transparent huge pages (Linux; effective where
-// /sys/kernel/mm/transparent_hugepage/enabled says "madvise" or "always"). A session of 100,000
-// objects then costs some 25 page faults instead of 12,000 (docs/performance.md). Small sessions
-// use the ordinary heap.
+// /sys/kernel/mm/transparent_hugepage/enabled says "madvise" or "always"): one page fault per
+// piece instead of 512 (docs/performance.md). Small sessions use the ordinary heap.
 //
 //   alchemy::set_huge_pages(false);   // keep the pieces in ordinary 4 KiB pages
 //
