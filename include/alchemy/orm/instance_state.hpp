@@ -101,26 +101,38 @@ struct InstanceState {
 
 #if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
 ALCHEMY_INLINE void detail::SnapshotArena::compact() {
-  std::vector<Chunk> old;
-  old.swap(chunks_);
-  struct FreeOld {  // the old chunks go once every live block has moved out (or a move threw)
-    std::vector<Chunk>& chunks;
-    ~FreeOld() {
-      for (const Chunk& c : chunks) free_chunk(c);
-    }
-  } free_old{old};
-  live_ = garbage_ = 0;
-  ++compactions_;
-  for (const Chunk& c : old) {
-    for (std::size_t at = 0; at < c.used;) {
-      const auto* b = std::launder(reinterpret_cast<const SnapBlock*>(c.data + at));
-      at += b->size;
-      if (!b->owner) continue;
-      InstanceState* owner = b->owner;
-      SnapBlock* moved = copy_snapshot(b, allocate(b->size, owner), owner);
-      (b->role == SnapBlock::before_image ? owner->before_transaction : owner->snapshot) = moved;
+  // What can throw comes before anything moves: the live blocks are measured, one chunk that
+  // holds them all is taken, and only then are they copied (memcpy) and the old chunks freed.
+  // A compaction that fails leaves the arena as it was, and no owner pointing into freed memory.
+  const auto block_at = [](const Chunk& c, std::size_t at) {
+    return std::launder(reinterpret_cast<SnapBlock*>(c.data + at));
+  };
+  std::size_t live = 0;
+  for (const Chunk& c : chunks_)
+    for (std::size_t at = 0; at < c.used; at += block_at(c, at)->size)
+      if (block_at(c, at)->owner) live += block_at(c, at)->size;
+  std::vector<Chunk> fresh;
+  if (live > 0) {
+    fresh.reserve(16);
+    fresh.push_back(make_chunk(live));
+    Chunk& to = fresh.front();
+    for (const Chunk& c : chunks_) {
+      for (std::size_t at = 0; at < c.used;) {
+        const SnapBlock* b = block_at(c, at);
+        at += b->size;
+        if (!b->owner) continue;
+        InstanceState* owner = b->owner;
+        SnapBlock* moved = copy_snapshot(b, to.data + to.used, owner);
+        to.used += b->size;
+        (b->role == SnapBlock::before_image ? owner->before_transaction : owner->snapshot) = moved;
+      }
     }
   }
+  for (const Chunk& c : chunks_) free_chunk(c);
+  chunks_.swap(fresh);
+  live_ = live;
+  garbage_ = 0;
+  ++compactions_;
 }
 #endif  // ALCHEMY_IMPL
 

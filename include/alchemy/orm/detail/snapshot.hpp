@@ -142,6 +142,11 @@ class SnapshotArena {
   void add_chunk(std::size_t at_least) {
     // Room first, so that the push_back below cannot throw and leak the chunk.
     if (chunks_.size() == chunks_.capacity()) chunks_.reserve(chunks_.empty() ? 16 : 2 * chunks_.size());
+    chunks_.push_back(make_chunk(at_least));
+  }
+  /// A chunk of at least `at_least` (> 0) bytes: from operator new for the arena's first MiB,
+  /// then big pieces.
+  Chunk make_chunk(std::size_t at_least) {
     Chunk c;
     if (small_bytes_ < kSmallBytes) {
       c.cap = at_least > kChunk ? at_least : kChunk;
@@ -152,7 +157,7 @@ class SnapshotArena {
       c.data = static_cast<std::byte*>(big_alloc(c.cap));
       c.big = true;
     }
-    chunks_.push_back(c);
+    return c;
   }
   static void free_chunk(const Chunk& c) noexcept {
     if (c.big) big_free(c.data, c.cap);
