@@ -29,14 +29,16 @@
 
 #include "alchemy/orm/memory.hpp"
 
+// ALCHEMY_DETAIL_ASAN: built with AddressSanitizer (g++ says so one way, clang another). The node
+// pool poisons its free slots under it too.
 #if defined(__SANITIZE_ADDRESS__)
-#define ALCHEMY_BIG_PAGES_HEAP 1
+#define ALCHEMY_DETAIL_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define ALCHEMY_BIG_PAGES_HEAP 1
+#define ALCHEMY_DETAIL_ASAN 1
 #endif
 #endif
-#if !defined(ALCHEMY_BIG_PAGES_HEAP) && !(defined(__unix__) || defined(__APPLE__))
+#if defined(ALCHEMY_DETAIL_ASAN) || !(defined(__unix__) || defined(__APPLE__))
 #define ALCHEMY_BIG_PAGES_HEAP 1
 #endif
 #ifndef ALCHEMY_BIG_PAGES_HEAP
@@ -48,8 +50,9 @@ namespace orm::detail {
 
 /// The size and alignment of a big piece: one huge page on x86-64 and arm64 Linux.
 inline constexpr std::size_t kBigPiece = std::size_t{2} << 20;
-/// An array larger than this takes big pieces.
-inline constexpr std::size_t kBigArray = std::size_t{1} << 20;
+/// What a session's node pool and snapshot arena take from the heap before they go on in big
+/// pieces, and the largest array that stays on the heap.
+inline constexpr std::size_t kHeapFirst = std::size_t{1} << 20;
 
 /// `bytes` rounded up to whole big pieces.
 constexpr std::size_t big_size(std::size_t bytes) noexcept { return (bytes + kBigPiece - 1) & ~(kBigPiece - 1); }
@@ -90,7 +93,7 @@ inline void big_free(void* p, std::size_t bytes) noexcept {
 #endif
 }
 
-/// std::allocator, except that an array of more than kBigArray bytes takes big pieces. For the
+/// std::allocator, except that an array of more than kHeapFirst bytes takes big pieces. For the
 /// arrays that grow with a session: the identity map's, and its lists of objects.
 template <class T>
 struct BigAllocator {
@@ -104,12 +107,12 @@ struct BigAllocator {
   T* allocate(std::size_t n) {
     if (n > max_size()) throw std::bad_array_new_length();
     const std::size_t bytes = n * sizeof(T);
-    if (bytes <= kBigArray) return std::allocator<T>{}.allocate(n);
+    if (bytes <= kHeapFirst) return std::allocator<T>{}.allocate(n);
     return static_cast<T*>(big_alloc(big_size(bytes)));
   }
   void deallocate(T* p, std::size_t n) noexcept {
     const std::size_t bytes = n * sizeof(T);
-    if (bytes <= kBigArray) std::allocator<T>{}.deallocate(p, n);
+    if (bytes <= kHeapFirst) std::allocator<T>{}.deallocate(p, n);
     else big_free(p, big_size(bytes));
   }
   static constexpr std::size_t max_size() noexcept { return (~std::size_t{0} - kBigPiece) / sizeof(T); }

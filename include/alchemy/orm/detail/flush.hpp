@@ -119,10 +119,9 @@ struct Flush {
   // ---- INSERT ---------------------------------------------------------------------------------
 
   /// The pending objects of `m`, in add order, in runs of one statement shape.
-  void insert_all(engine::Connection& conn, const Mapper& m, std::span<const StatePtr> pending) {
-    if (std::all_of(pending.begin(), pending.end(), [&](const StatePtr& st) { return st->mapper == &m; })) {
+  void insert_all(engine::Connection& conn, const Mapper& m, std::span<const StatePtr> all) {
+    if (std::all_of(all.begin(), all.end(), [&](const StatePtr& st) { return st->mapper == &m; })) {
       // All of one model (the common case): the runs are slices of the list, not copies.
-      const std::span<const StatePtr> all(pending);
       std::size_t start = 0;
       bool generate = false;
       for (std::size_t i = 0; i < all.size(); ++i) {
@@ -138,7 +137,7 @@ struct Flush {
     }
     std::vector<StatePtr> run;
     bool generate = false;
-    for (const auto& st : pending) {
+    for (const auto& st : all) {
       if (st->mapper != &m) continue;
       const bool g = wants_key(m, st->object);
       if (!run.empty() && (g != generate || run.size() == kChunk)) {

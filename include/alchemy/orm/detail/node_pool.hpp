@@ -28,14 +28,7 @@
 
 #include "alchemy/orm/detail/big_pages.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ALCHEMY_NODE_POOL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ALCHEMY_NODE_POOL_ASAN 1
-#endif
-#endif
-#ifdef ALCHEMY_NODE_POOL_ASAN
+#ifdef ALCHEMY_DETAIL_ASAN  // big_pages.hpp
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -45,7 +38,7 @@ class NodePool {
  public:
   static constexpr std::size_t kBlock = 16 * 1024;
   /// Blocks of kBlock bytes a pool takes from malloc() before it goes on in big pieces.
-  static constexpr std::size_t kSmallBlocks = 64;
+  static constexpr std::size_t kSmallBlocks = kHeapFirst / kBlock;
   /// Larger nodes come from operator new.
   static constexpr std::size_t kMaxNode = kBlock / 8;
   static constexpr std::size_t kAlign = 8;  // what a node needs to be pooled; nodes are 8-byte aligned
@@ -75,7 +68,7 @@ class NodePool {
     std::byte* slot = reinterpret_cast<std::byte*>(current_) + used_;
     used_ += need;
     ++handed_;
-#ifdef ALCHEMY_NODE_POOL_ASAN
+#ifdef ALCHEMY_DETAIL_ASAN
     ASAN_UNPOISON_MEMORY_REGION(slot, need);
 #endif
     ::new (slot) Block*(current_);
@@ -85,7 +78,7 @@ class NodePool {
   static void deallocate(void* p, std::size_t bytes) noexcept {
     std::byte* slot = static_cast<std::byte*>(p) - kPrefix;
     Block* b = *std::launder(reinterpret_cast<Block**>(slot));
-#ifdef ALCHEMY_NODE_POOL_ASAN
+#ifdef ALCHEMY_DETAIL_ASAN
     ASAN_POISON_MEMORY_REGION(slot, kPrefix + rounded(bytes));
 #else
     (void)bytes;
@@ -112,7 +105,7 @@ class NodePool {
   static void free_block(Block* b) noexcept {
     const std::size_t bytes = b->bytes;
     b->~Block();
-#ifdef ALCHEMY_NODE_POOL_ASAN
+#ifdef ALCHEMY_DETAIL_ASAN
     ASAN_UNPOISON_MEMORY_REGION(b, bytes);
 #endif
     if (bytes == kBlock) std::free(b);
@@ -127,7 +120,7 @@ class NodePool {
     blocks_alive_.fetch_add(1, std::memory_order_relaxed);
     retire();
     current_ = ::new (mem) Block{kBias, bytes};
-#ifdef ALCHEMY_NODE_POOL_ASAN
+#ifdef ALCHEMY_DETAIL_ASAN
     ASAN_POISON_MEMORY_REGION(static_cast<std::byte*>(mem) + kHeader, bytes - kHeader);
 #endif
     cap_ = bytes;

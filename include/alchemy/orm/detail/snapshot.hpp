@@ -130,8 +130,6 @@ class SnapshotArena {
 
  private:
   static constexpr std::size_t kChunk = 64 * 1024;
-  /// Bytes of chunks an arena takes from operator new before it goes on in big pieces.
-  static constexpr std::size_t kSmallBytes = 1024 * 1024;
   static constexpr std::size_t kMinGarbage = 1024 * 1024;
   struct Chunk {
     std::byte* data = nullptr;
@@ -148,7 +146,7 @@ class SnapshotArena {
   /// then big pieces.
   Chunk make_chunk(std::size_t at_least) {
     Chunk c;
-    if (small_bytes_ < kSmallBytes) {
+    if (small_bytes_ < kHeapFirst) {
       c.cap = at_least > kChunk ? at_least : kChunk;
       c.data = static_cast<std::byte*>(::operator new(c.cap));
       small_bytes_ += c.cap;
