@@ -10,6 +10,10 @@
 #include "../sql_helpers.hpp"
 #include "../support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_binds {
+
 namespace binds_test {
 
 struct Person : alchemy::Model<Person> {
@@ -116,3 +120,5 @@ TEST_CASE("a bind key missing from SQLALCHEMY_BINDS is an InvalidRequestError na
   CHECK_NOTHROW(db->session.commit());
   CHECK(committed_rows(db->engine(), "bind_people") == 1);
 }
+
+}  // namespace suite_binds

@@ -16,6 +16,10 @@
 #include "sql_helpers.hpp"
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_engine {
+
 namespace engine_suite {
 
 using test::kill_connection;
@@ -495,3 +499,5 @@ TEST_CASE("SQLALCHEMY_ENGINE_OPTIONS reach the default engine's pool", "[suite][
   held.clear();
   CHECK(db->engine().pool().size() == 3);
 }
+
+}  // namespace suite_engine

@@ -18,6 +18,10 @@
 #include "suite/session_models.hpp"
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_errors {
+
 using alchemy::ObjectState;
 using alchemy::inspect_state;
 using suite::Account;
@@ -608,3 +612,5 @@ TEST_CASE("SQLite: a COMMIT refused by a reader's lock leaves the work for rollb
   CHECK(stored_accounts(*db) ==
         std::vector<std::pair<std::string, std::optional<std::string>>>{{"alice", "changed"}, {"bob", std::nullopt}});
 }
+
+}  // namespace suite_errors

@@ -14,6 +14,10 @@
 #include "suite/session_models.hpp"
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_events {
+
 using alchemy::ObjectState;
 using alchemy::inspect_state;
 using Catch::Matchers::Contains;
@@ -191,7 +195,7 @@ TEST_CASE("a removed listener is not called again", "[suite][events]") {
 
 TEST_CASE("session events: before_commit, after_commit and after_rollback", "[suite][events]") {
   test::Recorder rec;
-  auto db = test::fresh_db<suite::Account>(&rec);
+  auto db = test::fresh_db<::suite::Account>(&rec);
   if (!db) return;
   alchemy::Session s(db->engine_ptr());
   Strings log;
@@ -204,7 +208,7 @@ TEST_CASE("session events: before_commit, after_commit and after_rollback", "[su
   alchemy::event::listen(s, alchemy::event::after_commit, note("after_commit"));
   alchemy::event::listen(s, alchemy::event::after_rollback, note("after_rollback"));
 
-  s.add(suite::Account("a"));
+  s.add(::suite::Account("a"));
   s.commit();  // BEGIN, INSERT, COMMIT
   CHECK(rec.statements().size() == 3);
   CHECK(log == Strings{"before_commit after 0 statements", "after_commit after 3 statements"});
@@ -213,13 +217,13 @@ TEST_CASE("session events: before_commit, after_commit and after_rollback", "[su
   rec.clear();
   s.rollback();  // no transaction open: nothing rolled back, no event
   CHECK(log.empty());
-  (void)s.query<suite::Account>().count();
+  (void)s.query<::suite::Account>().count();
   s.rollback();
   CHECK(log == Strings{"after_rollback after 3 statements"});  // BEGIN, SELECT, ROLLBACK
 
   log.clear();
   rec.clear();
-  s.add(suite::Account("a"));  // a duplicate: the failed flush rolls back at once
+  s.add(::suite::Account("a"));  // a duplicate: the failed flush rolls back at once
   CHECK_THROWS_AS(s.commit(), alchemy::IntegrityError);
   CHECK(log.size() == 2);
   CHECK(log[0] == "before_commit after 0 statements");
@@ -349,3 +353,5 @@ TEST_CASE("server_default is in CREATE TABLE and fills a column an INSERT leaves
   auto got = s.query<Setting>().filter_by("name", "raw").one();
   CHECK(got->level == 7);
 }
+
+}  // namespace suite_events

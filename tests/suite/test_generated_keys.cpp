@@ -23,6 +23,10 @@
 #include "suite/models.hpp"
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_generated_keys {
+
 using alchemy::ObjectState;
 using alchemy::inspect_state;
 using suite::Account;
@@ -362,3 +366,5 @@ TEST_CASE("SQLite: a key column that is not the rowid, or an ON CONFLICT clause,
   check_keys(*db, objects);
   CHECK(insert_shapes(rec) == std::vector<std::string>(20, "one"));
 }
+
+}  // namespace suite_generated_keys

@@ -20,6 +20,10 @@
 
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_injection {
+
 namespace injection_suite {
 
 struct Doc : alchemy::Model<Doc> {
@@ -460,3 +464,5 @@ TEST_CASE("a blob column stores every hostile byte string on every backend", "[s
     session.close();
   }
 }
+
+}  // namespace suite_injection

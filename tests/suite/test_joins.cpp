@@ -14,6 +14,10 @@
 
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_joins {
+
 namespace joins_suite {
 
 struct Author : alchemy::Model<Author> {
@@ -323,3 +327,5 @@ TEST_CASE("values in a join's ON and WHERE are bound parameters", "[suite][query
   CHECK(db->session.query<Author>().get(1)->name == "ada");
   CHECK(Post::query().count() == 4);
 }
+
+}  // namespace suite_joins

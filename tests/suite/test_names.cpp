@@ -9,6 +9,10 @@
 
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_names {
+
 namespace names_suite {
 
 /// A reserved-word table whose columns are reserved words or hold odd characters.
@@ -306,3 +310,5 @@ TEST_CASE("a 63-character column name works everywhere; 70 characters only where
   CHECK(Long70::query().filter_by(std::string(70, 'd'), 70).one()->id == 1);
   CHECK(Long70::query().filter(Long70::v_ == 70).count() == 1);
 }
+
+}  // namespace suite_names

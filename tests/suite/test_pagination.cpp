@@ -12,6 +12,10 @@
 
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_pagination {
+
 namespace pagination_suite {
 
 struct PageRow : alchemy::Model<PageRow> {
@@ -391,3 +395,5 @@ TEST_CASE("get_or_404, first_or_404 and one_or_404 throw NotFound", "[suite][pag
   db->session.commit();
   CHECK(q.get_or_404(6)->name == "row6");
 }
+
+}  // namespace suite_pagination

@@ -10,6 +10,10 @@
 
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_query {
+
 namespace query_suite {
 
 /// Six rows with a nullable string and a nullable integer, for the operator tests.
@@ -491,3 +495,5 @@ TEST_CASE("LikeFunctionsTest: an explicit escape character", "[suite][query]") {
   CHECK_THROWS_AS(q.filter(data.like("a%", '\'')).all(), alchemy::CompileError);
   CHECK_THROWS_AS(q.filter(data.like("a%", '\\')).all(), alchemy::CompileError);
 }
+
+}  // namespace suite_query

@@ -9,6 +9,10 @@
 
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_recorded_queries {
+
 namespace recording_suite {
 
 struct Rec : alchemy::Model<Rec> {
@@ -125,3 +129,5 @@ TEST_CASE("recorded queries respect hide_parameters and are off by default", "[s
   (void)Rec::query().all();
   CHECK(off->get_recorded_queries().empty());
 }
+
+}  // namespace suite_recorded_queries

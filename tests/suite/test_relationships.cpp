@@ -16,6 +16,10 @@
 #include "sql_helpers.hpp"
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_relationships {
+
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using namespace rel;
@@ -529,3 +533,5 @@ TEST_CASE("a savepoint rolled back takes its children out of the loaded collecti
   s.commit();
   CHECK(count(*db, "SELECT count(*) FROM rl_post") == 1);
 }
+
+}  // namespace suite_relationships

@@ -17,6 +17,10 @@
 #include "suite/session_models.hpp"
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_savepoints {
+
 using alchemy::ObjectState;
 using alchemy::inspect_state;
 using suite::Account;
@@ -404,3 +408,5 @@ TEST_CASE("a savepoint spans every engine of the session, including one that joi
   db->drop_all<Person, Audit>();
   std::remove(aux.c_str());
 }
+
+}  // namespace suite_savepoints

@@ -11,6 +11,10 @@
 
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_secrets {
+
 namespace secrets_suite {
 
 struct Secret : alchemy::Model<Secret> {
@@ -170,3 +174,5 @@ TEST_CASE("a password with URL metacharacters stays out of connection errors, ec
     CHECK(t.find("p%40ss") == std::string::npos);
   }
 }
+
+}  // namespace suite_secrets

@@ -13,6 +13,10 @@
 #include "sql_helpers.hpp"
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_server_faults {
+
 namespace server_faults_suite {
 
 using test::kill_connection;
@@ -173,3 +177,5 @@ TEST_CASE("without pool_pre_ping the first commit after a kill fails, writes not
   CHECK(test::ids_in(*killer, "sf_rows") == test::id_range(1, 10));
   s.close();
 }
+
+}  // namespace suite_server_faults

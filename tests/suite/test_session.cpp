@@ -13,6 +13,10 @@
 #include "suite/session_models.hpp"
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_session {
+
 using alchemy::ObjectState;
 using alchemy::inspect_state;
 using suite::Account;
@@ -1182,3 +1186,5 @@ TEST_CASE("db.session can be used and removed from several threads at once", "[s
   INFO(first_error);
   CHECK(wrong == 0);
 }
+
+}  // namespace suite_session

@@ -6,6 +6,10 @@
 #include "../support.hpp"
 #include "models.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_signals {
+
 using suite::Account;
 
 namespace {
@@ -131,3 +135,5 @@ TEST_CASE("without SQLALCHEMY_TRACK_MODIFICATIONS no signal is sent, and model_c
   CHECK(after.sends.empty());
   CHECK(db->session().model_changes().empty());
 }
+
+}  // namespace suite_signals

@@ -11,6 +11,10 @@
 
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_sql_power {
+
 namespace sql_power {
 
 namespace func = alchemy::func;
@@ -395,3 +399,5 @@ TEST_CASE("merge copies a detached object's state onto the persistent one, or ad
 }
 
 }  // namespace sql_power
+
+}  // namespace suite_sql_power

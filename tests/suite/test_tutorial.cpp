@@ -3,6 +3,10 @@
 #include "support.hpp"
 #include "suite/models.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_tutorial {
+
 using suite::Account;
 
 TEST_CASE("the tutorial sequence stores, finds, updates and deletes an account", "[suite][tutorial]") {
@@ -55,3 +59,5 @@ TEST_CASE("the tutorial sequence stores, finds, updates and deletes an account",
   CHECK(Account::query().count() == 0);
   db->session.remove();
 }
+
+}  // namespace suite_tutorial

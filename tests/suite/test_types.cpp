@@ -155,7 +155,7 @@ std::shared_ptr<T> reload(alchemy::SQLAlchemy& db, int64_t id) {
 
 }  // namespace types_suite
 
-using namespace types_suite;
+namespace types_suite {  // the tests too (see the note at the top of the other suite files)
 
 TEST_CASE("every integer width round-trips its minimum and maximum", "[suite][types]") {
   ALCHEMY_FRESH_DB(db, Ints);
@@ -745,3 +745,5 @@ TEST_CASE("a cached statement reads right after its table's column changes type"
   alter("ALTER TABLE ty_mixed MODIFY v BIGINT");
   CHECK(values() == V{101, 201, 7});
 }
+
+}  // namespace types_suite

@@ -12,6 +12,10 @@
 
 #include "support.hpp"
 
+// Each file of the suite keeps its names in a namespace of its own, so that the suite can be
+// compiled as a few large units (CMake UNITY_BUILD) without one file's names meeting another's.
+namespace suite_versioning {
+
 using Catch::Matchers::Contains;
 
 namespace {
@@ -215,3 +219,5 @@ TEST_CASE("version_id must be one integer column outside the primary key", "[sui
                     Contains("second version_id column"));
   CHECK(Doc::mapper().version_column() == 2);
 }
+
+}  // namespace suite_versioning
