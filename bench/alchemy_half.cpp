@@ -72,6 +72,7 @@ Times run_alchemy(const Params& p) {
     db.session.remove();
     t.phase[0] = w.seconds();
     t.cpu[0] = w.cpu();
+    t.faults[0] = w.faults();
     profile_mark(kPhaseNames[0]);
     t.rows[0] = n;
   }
@@ -92,6 +93,7 @@ Times run_alchemy(const Params& p) {
     db.session.remove();
     t.phase[1] = w.seconds();
     t.cpu[1] = w.cpu();
+    t.faults[1] = w.faults();
     profile_mark(kPhaseNames[1]);
     t.rows[1] = found;
     t.bytes_per_object = double(heap1 - heap0) / double(n);
@@ -105,6 +107,7 @@ Times run_alchemy(const Params& p) {
     db.session.remove();
     t.phase[2] = w.seconds();
     t.cpu[2] = w.cpu();
+    t.faults[2] = w.faults();
     profile_mark(kPhaseNames[2]);
     t.rows[2] = rows;
   }
@@ -117,6 +120,7 @@ Times run_alchemy(const Params& p) {
     db.session.remove();
     t.phase[3] = w.seconds();
     t.cpu[3] = w.cpu();
+    t.faults[3] = w.faults();
     profile_mark(kPhaseNames[3]);
     t.rows[3] = rows;
   }
@@ -130,6 +134,7 @@ Times run_alchemy(const Params& p) {
     db.session.remove();
     t.phase[4] = w.seconds();
     t.cpu[4] = w.cpu();
+    t.faults[4] = w.faults();
     profile_mark(kPhaseNames[4]);
   }
   {  // P6: delete score >= 900 as objects, one commit
@@ -142,6 +147,7 @@ Times run_alchemy(const Params& p) {
     db.session.remove();
     t.phase[5] = w.seconds();
     t.cpu[5] = w.cpu();
+    t.faults[5] = w.faults();
     profile_mark(kPhaseNames[5]);
   }
   db.drop_all<BenchAccount>();

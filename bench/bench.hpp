@@ -56,6 +56,7 @@ struct Times {
   double bytes_per_object = -1;  ///< alchemy: heap bytes per object held by the P2 session
   long rows[kPhases] = {0, 0, 0, 0, 0, 0};  ///< rows each phase touched (a cross-check)
   double cpu[kPhases] = {0, 0, 0, 0, 0, 0};  ///< CPU seconds of the client process per phase
+  long faults[kPhases] = {0, 0, 0, 0, 0, 0};  ///< page faults of the client process per phase
   std::string note;              ///< e.g. "server backend pinned to cpu 1"
 };
 
@@ -107,22 +108,34 @@ inline double cpu_seconds() {
   return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
+/// Page faults this process took so far (minor and major).
+inline long page_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return long(u.ru_minflt + u.ru_majflt);
+}
+
 /// Under `valgrind --tool=callgrind` (docs/performance.md, "How to run it"), ends one part of the profile:
 /// each phase gets its own instruction count. A no-op otherwise.
 inline void profile_mark(const char* label) { BENCH_CALLGRIND_DUMP(label); }
 
 class Stopwatch {
  public:
-  Stopwatch() : t0_(std::chrono::steady_clock::now()), c0_(cpu_seconds()) { profile_mark("between"); }
+  Stopwatch() : t0_(std::chrono::steady_clock::now()), c0_(cpu_seconds()), f0_(page_faults()) {
+    profile_mark("between");
+  }
   double seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
   /// CPU seconds since construction: less disturbed than wall time by other processes.
   double cpu() const { return cpu_seconds() - c0_; }
+  /// Page faults since construction: on a virtual machine each one can cost 10 µs and more.
+  long faults() const { return page_faults() - f0_; }
 
  private:
   std::chrono::steady_clock::time_point t0_;
   double c0_;
+  long f0_;
 };
 
 /// Peak resident set size of this process, in MiB.

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   long want[bench::kPhases];
   bench::expected_rows(n, want);
   std::vector<double> a[bench::kPhases], r[bench::kPhases], b[bench::kPhases], bpo;
+  std::vector<double> fa[bench::kPhases], fr[bench::kPhases];  // page faults
   std::string note;
   for (int run = 0; run < runs; ++run) {
     // Alternate which half goes first, so that drift (caches, a busy neighbour) hits both.
@@ -91,8 +92,11 @@ int main(int argc, char** argv) {
       if (only == "alchemy") ta = bench::run_alchemy(p);
       else tr = bench::run_raw(p);
       for (int k = 0; k < bench::kPhases; ++k)
-        std::printf("%s %s %.3f s (cpu %.3f s)\n", only.c_str(), bench::kPhaseNames[k],
-                    (only == "alchemy" ? ta : tr).phase[k], (only == "alchemy" ? ta : tr).cpu[k]);
+      {
+        const bench::Times& t = only == "alchemy" ? ta : tr;
+        std::printf("%s %s %.3f s (cpu %.3f s, %ld page faults)\n", only.c_str(), bench::kPhaseNames[k],
+                    t.phase[k], t.cpu[k], t.faults[k]);
+      }
       if (!p.sqlite_path.empty()) std::remove(p.sqlite_path.c_str());
       continue;
     }
@@ -109,6 +113,8 @@ int main(int argc, char** argv) {
       bench::check_rows("raw", k, tr.rows[k], want[k]);
       a[k].push_back(ta.phase[k]);
       r[k].push_back(tr.phase[k]);
+      fa[k].push_back(double(ta.faults[k]));
+      fr[k].push_back(double(tr.faults[k]));
       if (tr.batch[k] >= 0) b[k].push_back(tr.batch[k]);
     }
     bpo.push_back(ta.bytes_per_object);
@@ -134,6 +140,7 @@ int main(int argc, char** argv) {
       const double mb = median(b[k]);
       std::printf(" raw_batch_s=%.3f alchemy_vs_batch=%.2f raw_vs_batch=%.2f", mb, ma / mb, mr / mb);
     }
+    std::printf(" alchemy_faults=%.0f raw_faults=%.0f", median(fa[k]), median(fr[k]));
     std::printf("\n");
   }
   std::printf("bench backend=%s summary n=%ld runs=%d alchemy_s=%.3f raw_s=%.3f ratio=%.2f "

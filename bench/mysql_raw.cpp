@@ -225,7 +225,9 @@ Times run_raw(const Params& p) {
   reset_table(my);
   t.batch[0] = insert_multirow(my, n);
   reset_table(my);
+  const long faults0 = page_faults();
   t.phase[0] = insert_per_row(my, n);
+  t.faults[0] = page_faults() - faults0;
   t.rows[0] = n;
   my.exec("CREATE INDEX ix_bench_accounts_score ON bench_accounts (score)");
   my.exec("ANALYZE TABLE bench_accounts");
@@ -252,6 +254,7 @@ Times run_raw(const Params& p) {
     t.rows[1] = long(rows.size());
     rows = {};
     t.phase[1] = w.seconds();
+    t.faults[1] = w.faults();
   }
   {  // P3
     Stopwatch w;
@@ -266,6 +269,7 @@ Times run_raw(const Params& p) {
     }
     my.exec("COMMIT");
     t.phase[2] = w.seconds();
+    t.faults[2] = w.faults();
     t.rows[2] = total;
   }
   {  // P4
@@ -282,6 +286,7 @@ Times run_raw(const Params& p) {
     }
     my.exec("COMMIT");
     t.phase[3] = w.seconds();
+    t.faults[3] = w.faults();
     t.rows[3] = total;
   }
   for (int pass = 0; pass < 2; ++pass) {
@@ -320,6 +325,7 @@ Times run_raw(const Params& p) {
       t.rows[4] = long(rows.size());
       rows = {};
       (pass == 0 ? t.phase[4] : t.batch[4]) = w.seconds();
+      if (pass == 0) t.faults[4] = w.faults();
     }
     {  // P6
       Stopwatch w;
@@ -353,6 +359,7 @@ Times run_raw(const Params& p) {
       t.rows[5] = long(rows.size());
       rows = {};
       (pass == 0 ? t.phase[5] : t.batch[5]) = w.seconds();
+      if (pass == 0) t.faults[5] = w.faults();
     }
     if (pass == 0) {  // undo P5 and P6 for the batched pass (not timed)
       my.exec("UPDATE bench_accounts SET score = score - 1 WHERE (id - 1) % 1000 < 100");

@@ -223,7 +223,9 @@ Times run_raw(const Params& p) {
   const char* mode = std::getenv("BENCH_PG_INSERT");
   t.batch[0] = mode && std::string(mode) == "pipeline" ? insert_pipelined(pg, n) : insert_multirow(pg, n);
   reset_table(pg);
+  const long faults0 = page_faults();
   t.phase[0] = insert_per_row(pg, n);
+  t.faults[0] = page_faults() - faults0;
   t.rows[0] = n;
   pg.exec("CREATE INDEX ix_bench_accounts_score ON bench_accounts (score)");
   pg.exec("ANALYZE bench_accounts");
@@ -250,6 +252,7 @@ Times run_raw(const Params& p) {
     t.rows[1] = long(rows.size());
     rows = {};
     t.phase[1] = w.seconds();
+    t.faults[1] = w.faults();
   }
   {  // P3
     Stopwatch w;
@@ -264,6 +267,7 @@ Times run_raw(const Params& p) {
     }
     pg.exec("COMMIT");
     t.phase[2] = w.seconds();
+    t.faults[2] = w.faults();
     t.rows[2] = total;
   }
   {  // P4
@@ -279,6 +283,7 @@ Times run_raw(const Params& p) {
     }
     pg.exec("COMMIT");
     t.phase[3] = w.seconds();
+    t.faults[3] = w.faults();
     t.rows[3] = total;
   }
   // P5 and P6 run twice: per row, then batched after undoing the change (not timed).
@@ -305,6 +310,7 @@ Times run_raw(const Params& p) {
       t.rows[4] = long(rows.size());
       rows = {};
       (pass == 0 ? t.phase[4] : t.batch[4]) = w.seconds();
+      if (pass == 0) t.faults[4] = w.faults();
     }
     {  // P6
       Stopwatch w;
@@ -337,6 +343,7 @@ Times run_raw(const Params& p) {
       t.rows[5] = long(rows.size());
       rows = {};
       (pass == 0 ? t.phase[5] : t.batch[5]) = w.seconds();
+      if (pass == 0) t.faults[5] = w.faults();
     }
     if (pass == 0) {  // undo P5 and P6 for the batched pass
       pg.exec("UPDATE bench_accounts SET score = score - 1 WHERE score <= 100 AND score >= 1 "

@@ -97,6 +97,7 @@ Times run_raw(const Params& p) {
     sqlite3_finalize(ins);
     t.phase[0] = w.seconds();
     t.cpu[0] = w.cpu();
+    t.faults[0] = w.faults();
     profile_mark(kPhaseNames[0]);
     t.rows[0] = n;
   }
@@ -118,6 +119,7 @@ Times run_raw(const Params& p) {
     rows = {};
     t.phase[1] = w.seconds();
     t.cpu[1] = w.cpu();
+    t.faults[1] = w.faults();
     profile_mark(kPhaseNames[1]);
   }
   {  // P3
@@ -135,6 +137,7 @@ Times run_raw(const Params& p) {
     sqlite3_finalize(q);
     t.phase[2] = w.seconds();
     t.cpu[2] = w.cpu();
+    t.faults[2] = w.faults();
     profile_mark(kPhaseNames[2]);
     t.rows[2] = total;
   }
@@ -154,6 +157,7 @@ Times run_raw(const Params& p) {
     sqlite3_finalize(q);
     t.phase[3] = w.seconds();
     t.cpu[3] = w.cpu();
+    t.faults[3] = w.faults();
     profile_mark(kPhaseNames[3]);
     t.rows[3] = total;
   }
@@ -178,6 +182,7 @@ Times run_raw(const Params& p) {
     rows = {};
     t.phase[4] = w.seconds();
     t.cpu[4] = w.cpu();
+    t.faults[4] = w.faults();
     profile_mark(kPhaseNames[4]);
   }
   {  // P6
@@ -199,6 +204,7 @@ Times run_raw(const Params& p) {
     rows = {};
     t.phase[5] = w.seconds();
     t.cpu[5] = w.cpu();
+    t.faults[5] = w.faults();
     profile_mark(kPhaseNames[5]);
   }
   return t;
