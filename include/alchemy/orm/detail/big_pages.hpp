@@ -123,6 +123,16 @@ struct BigAllocator {
   }
 };
 
+/// Room in `v` for `extra` more elements, grown geometrically as push_back() grows it. A caller
+/// that knows how many are coming (a flush registering its new objects) makes one allocation
+/// instead of a chain of doublings, each of which copies the array into fresh memory that the
+/// kernel then faults in page by page.
+template <class V>
+void reserve_more(V& v, std::size_t extra) {
+  const std::size_t need = v.size() + extra;
+  if (need > v.capacity()) v.reserve(need > 2 * v.capacity() ? need : 2 * v.capacity());
+}
+
 }  // namespace orm::detail
 }  // namespace alchemy
 

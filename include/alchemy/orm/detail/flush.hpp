@@ -440,7 +440,15 @@ ALCHEMY_INLINE void Session::flush() {
 
   for (const auto& u : dirty) note_update(u.state);  // values at the open savepoint, if any
 
+  // Room, before any SQL, in the lists the new and changed objects join when the flush has
+  // run: one allocation each instead of a doubling per power of two, each into fresh memory
+  // the kernel faults in page by page; and these lists cannot fail to grow once the database
+  // has the rows.
+  identity_.reserve_more(new_.size());
+  orm::detail::reserve_more(tx_touched_, new_.size() + dirty.size());
+  orm::detail::reserve_more(watch_, new_.size());
   Flush f{*this, {}, {}, {}, {}, {}, {}};
+  f.inserted.reserve(new_.size());
   flushing_ = true;
   try {
     for (const orm::Mapper* m : mappers) {

@@ -102,6 +102,14 @@ class IdentityMap {
     append(h, st);
     return {at(entries_.size() - 1), true};
   }
+  /// Room for `extra` more objects: inserting that many neither reallocates the entries nor
+  /// rehashes (a flush about to register its new objects).
+  void reserve_more(std::size_t extra) {
+    detail::reserve_more(entries_, extra);
+    std::size_t n = slots_.empty() ? 16 : slots_.size();
+    while ((size_ + extra) * 2 > n) n *= 2;
+    if (n > slots_.size()) rehash(n);
+  }
   /// Inserts `st` under its own key, which the caller knows is not in the map (find() just
   /// failed): emplace() without comparing keys.
   void insert_absent(const StatePtr& st) { append(hash(st->key), st); }
@@ -204,8 +212,10 @@ class IdentityMap {
     while (slots_[i]) i = next(i);
     slots_[i] = (std::uint64_t(e + 1) << 32) | std::uint32_t(h);
   }
-  void grow() {
-    std::vector<std::uint64_t, BigAllocator<std::uint64_t>> old(std::max<std::size_t>(16, slots_.size() * 2));
+  void grow() { rehash(std::max<std::size_t>(16, slots_.size() * 2)); }
+  /// Re-indexes the entries in `n` (a power of two, more than twice size_) slots.
+  void rehash(std::size_t n) {
+    std::vector<std::uint64_t, BigAllocator<std::uint64_t>> old(n);
     old.swap(slots_);
     for (const auto s : old) {
       if (!s) continue;
