@@ -105,6 +105,7 @@ class IdentityMap {
   /// Room for `extra` more objects: inserting that many neither reallocates the entries nor
   /// rehashes (a flush about to register its new objects).
   void reserve_more(std::size_t extra) {
+    if (extra == 0) return;
     detail::reserve_more(entries_, extra);
     std::size_t n = slots_.empty() ? 16 : slots_.size();
     while ((size_ + extra) * 2 > n) n *= 2;
@@ -213,7 +214,7 @@ class IdentityMap {
     slots_[i] = (std::uint64_t(e + 1) << 32) | std::uint32_t(h);
   }
   void grow() { rehash(std::max<std::size_t>(16, slots_.size() * 2)); }
-  /// Re-indexes the entries in `n` (a power of two, more than twice size_) slots.
+  /// Re-indexes the entries in `n` slots (a power of two, at least twice size_).
   void rehash(std::size_t n) {
     std::vector<std::uint64_t, BigAllocator<std::uint64_t>> old(n);
     old.swap(slots_);
