@@ -91,12 +91,10 @@ int main(int argc, char** argv) {
     if (!only.empty()) {
       if (only == "alchemy") ta = bench::run_alchemy(p);
       else tr = bench::run_raw(p);
+      const bench::Times& t = only == "alchemy" ? ta : tr;
       for (int k = 0; k < bench::kPhases; ++k)
-      {
-        const bench::Times& t = only == "alchemy" ? ta : tr;
         std::printf("%s %s %.3f s (cpu %.3f s, %ld page faults)\n", only.c_str(), bench::kPhaseNames[k],
                     t.phase[k], t.cpu[k], t.faults[k]);
-      }
       if (!p.sqlite_path.empty()) std::remove(p.sqlite_path.c_str());
       continue;
     }
