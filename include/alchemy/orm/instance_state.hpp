@@ -104,29 +104,27 @@ ALCHEMY_INLINE void detail::SnapshotArena::compact() {
   // What can throw comes before anything moves: the live blocks are measured, one chunk that
   // holds them all is taken, and only then are they copied (memcpy) and the old chunks freed.
   // A compaction that fails leaves the arena as it was, and no owner pointing into freed memory.
-  const auto block_at = [](const Chunk& c, std::size_t at) {
-    return std::launder(reinterpret_cast<SnapBlock*>(c.data + at));
+  const auto each_live = [this](auto&& fn) {
+    for (const Chunk& c : chunks_)
+      for (std::size_t at = 0; at < c.used;) {
+        const SnapBlock* b = std::launder(reinterpret_cast<const SnapBlock*>(c.data + at));
+        at += b->size;
+        if (b->owner) fn(b);
+      }
   };
   std::size_t live = 0;
-  for (const Chunk& c : chunks_)
-    for (std::size_t at = 0; at < c.used; at += block_at(c, at)->size)
-      if (block_at(c, at)->owner) live += block_at(c, at)->size;
+  each_live([&](const SnapBlock* b) { live += b->size; });
   std::vector<Chunk> fresh;
   if (live > 0) {
     fresh.reserve(16);
     fresh.push_back(make_chunk(live));
     Chunk& to = fresh.front();
-    for (const Chunk& c : chunks_) {
-      for (std::size_t at = 0; at < c.used;) {
-        const SnapBlock* b = block_at(c, at);
-        at += b->size;
-        if (!b->owner) continue;
-        InstanceState* owner = b->owner;
-        SnapBlock* moved = copy_snapshot(b, to.data + to.used, owner);
-        to.used += b->size;
-        (b->role == SnapBlock::before_image ? owner->before_transaction : owner->snapshot) = moved;
-      }
-    }
+    each_live([&](const SnapBlock* b) {
+      InstanceState* owner = b->owner;
+      SnapBlock* moved = copy_snapshot(b, to.data + to.used, owner);
+      to.used += b->size;
+      (b->role == SnapBlock::before_image ? owner->before_transaction : owner->snapshot) = moved;
+    });
   }
   for (const Chunk& c : chunks_) free_chunk(c);
   chunks_.swap(fresh);
