@@ -12,10 +12,29 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <string_view>
 
 #include "alchemy/sql/value.hpp"
 
 namespace alchemy::orm::detail {
+
+/// Whether `a` (n bytes) and `b` (m bytes) hold the same bytes: the short strings most
+/// columns hold without a call to memcmp.
+inline bool snap_equal(const char* a, std::size_t n, const char* b, std::size_t m) noexcept {
+  if (n != m) return false;
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8) {
+    std::uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return a0 == b0 && a1 == b1;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
 
 /// One column of a snapshot. Text and blob cells point into their own block.
 struct SnapCell {
@@ -51,11 +70,11 @@ struct SnapCell {
       case sql::ValueKind::real: return v.as_real() == d;
       case sql::ValueKind::text: {
         const auto t = v.as_text();
-        return t.size() == n && (n == 0 || std::memcmp(t.data(), p, n) == 0);
+        return snap_equal(p, n, t.data(), t.size());
       }
       case sql::ValueKind::blob: {
         const auto b = v.as_blob();
-        return b.size() == n && (n == 0 || std::memcmp(b.data(), p, n) == 0);
+        return snap_equal(p, n, reinterpret_cast<const char*>(b.data()), b.size());
       }
       case sql::ValueKind::boolean: return v.as_boolean() == (i != 0);
       case sql::ValueKind::integer:
@@ -91,32 +110,53 @@ inline void snap_copy(char* dst, const char* src, std::size_t n) noexcept {
   }
 }
 
+/// Writes a cell of kind `kind` holding `i` (integer, boolean, date, datetime) or nothing (null).
+inline void put_fixed_cell(SnapCell& cell, sql::ValueKind kind, std::int64_t i) noexcept {
+  SnapCell c;
+  c.i = i;
+  c.n = 0;
+  c.kind = kind;
+  ::new (&cell) SnapCell(c);
+}
+inline void put_null_cell(SnapCell& cell) noexcept { put_fixed_cell(cell, sql::ValueKind::null, 0); }
+inline void put_integer_cell(SnapCell& cell, std::int64_t i) noexcept { put_fixed_cell(cell, sql::ValueKind::integer, i); }
+
+/// Writes a text or blob cell of the n bytes at `src`, copied to `text`, which moves past them.
+inline void put_bytes_cell(SnapCell& cell, sql::ValueKind kind, const char* src, std::size_t n, char*& text) noexcept {
+  snap_copy(text, src, n);
+  SnapCell c;
+  c.p = text;
+  c.n = std::uint32_t(n);
+  c.kind = kind;
+  text += n;
+  ::new (&cell) SnapCell(c);
+}
+inline void put_text_cell(SnapCell& cell, std::string_view s, char*& text) noexcept {
+  put_bytes_cell(cell, sql::ValueKind::text, s.data(), s.size(), text);
+}
+
 /// Writes `v` into `cell`, its bytes at `text`, which moves past them.
 inline void put_cell(SnapCell& cell, const sql::ValueRef& v, char*& text) noexcept {
-  SnapCell c;
-  c.i = 0;
-  c.n = 0;
-  c.kind = v.kind();
   switch (v.kind()) {
-    case sql::ValueKind::null: break;
+    case sql::ValueKind::null: return put_null_cell(cell);
     case sql::ValueKind::integer:
     case sql::ValueKind::date:
-    case sql::ValueKind::datetime: c.i = v.as_integer(); break;
-    case sql::ValueKind::boolean: c.i = v.as_boolean() ? 1 : 0; break;
-    case sql::ValueKind::real: c.d = v.as_real(); break;
-    case sql::ValueKind::text:
+    case sql::ValueKind::datetime: return put_fixed_cell(cell, v.kind(), v.as_integer());
+    case sql::ValueKind::boolean: return put_fixed_cell(cell, v.kind(), v.as_boolean() ? 1 : 0);
+    case sql::ValueKind::real: {
+      SnapCell c;
+      c.d = v.as_real();
+      c.n = 0;
+      c.kind = sql::ValueKind::real;
+      ::new (&cell) SnapCell(c);
+      return;
+    }
+    case sql::ValueKind::text: return put_text_cell(cell, v.as_text(), text);
     case sql::ValueKind::blob: {
-      const std::size_t n = snap_bytes_of(v);
-      const char* src = v.kind() == sql::ValueKind::text ? v.as_text().data()
-                                                          : reinterpret_cast<const char*>(v.as_blob().data());
-      snap_copy(text, src, n);
-      c.p = text;
-      c.n = std::uint32_t(n);
-      text += n;
-      break;
+      const auto b = v.as_blob();
+      return put_bytes_cell(cell, sql::ValueKind::blob, reinterpret_cast<const char*>(b.data()), b.size(), text);
     }
   }
-  ::new (&cell) SnapCell(c);
 }
 
 }  // namespace alchemy::orm::detail
