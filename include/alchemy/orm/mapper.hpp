@@ -22,6 +22,7 @@
 #include "alchemy/dialect/dialect.hpp"
 #include "alchemy/dialect/driver.hpp"
 #include "alchemy/error.hpp"
+#include "alchemy/orm/detail/direct_field.hpp"
 #include "alchemy/orm/detail/hooks.hpp"
 #include "alchemy/orm/detail/relationship_info.hpp"
 #include "alchemy/orm/detail/snapshot_cell.hpp"
@@ -55,6 +56,9 @@ class FieldAccess {
   }
   virtual void set(void* obj, const sql::Value& v) const { read(obj, v.ref()); }
   virtual void copy(void* dst, const void* src) const = 0;
+  /// The field as the session reads and compares it without these virtual calls, when its
+  /// type allows (orm/detail/direct_field.hpp); kind none otherwise. Asked once, by Mapper::add.
+  virtual detail::DirectField direct() const { return {}; }
 
   // Snapshots (orm/detail/snapshot.hpp): the text or blob bytes the field's value takes in a
   // snapshot, writing its cell (the bytes at `text`, which moves past them), and whether the
@@ -104,6 +108,15 @@ class Mapper {
   std::size_t column_count() const noexcept { return access_.size(); }
   const sql::Column& column(std::size_t i) const noexcept { return *table_.columns()[i]; }
   const FieldAccess& access(std::size_t i) const noexcept { return *access_[i]; }
+  /// Column i's field for the session's row loading, snapshots and change detection: kind
+  /// none means through access(i).
+  const detail::DirectField& direct(std::size_t i) const noexcept { return direct_[i]; }
+  /// A model object as the ModelBase its direct fields are reached from (null when the
+  /// model's field accesses gave no way to reach it; then no column is direct).
+  const ModelBase* model_base(const void* obj) const noexcept {
+    return base_ ? base_(const_cast<void*>(obj)) : nullptr;
+  }
+  ModelBase* model_base(void* obj) const noexcept { return base_ ? base_(obj) : nullptr; }
   const std::vector<std::size_t>& key_columns() const noexcept { return key_; }
   /// The columns whose values are text or bytes (the ones whose snapshot cell has a length).
   const std::vector<std::size_t>& byte_columns() const noexcept { return byte_columns_; }
@@ -174,6 +187,8 @@ class Mapper {
   std::string class_name_;
   sql::Table table_;
   std::vector<std::unique_ptr<FieldAccess>> access_;
+  std::vector<detail::DirectField> direct_;  // one per column, from access_[i]->direct()
+  ModelBase* (*base_)(void*) = nullptr;
   std::vector<bool> explicit_autoinc_;
   std::vector<std::size_t> key_;
   std::vector<std::size_t> byte_columns_;
@@ -207,7 +222,16 @@ ALCHEMY_INLINE std::size_t Mapper::add(sql::Column column, std::unique_ptr<Field
     version_ = static_cast<int>(access_.size());
   }
   const bool bytes = detail::snap_has_bytes(sql::value_kind(column.type.kind));
+  detail::DirectField direct = access->direct();
+  if (direct.base) {
+    if (!base_) base_ = direct.base;
+    // One way to the ModelBase per model: a field access that brings another is not direct.
+    if (direct.base != base_) direct.kind = detail::DirectField::Kind::none;
+  } else {
+    direct.kind = detail::DirectField::Kind::none;
+  }
   table_.add_column(std::move(column));
+  direct_.push_back(direct);
   access_.push_back(std::move(access));
   if (bytes) byte_columns_.push_back(access_.size() - 1);
   explicit_autoinc_.push_back(explicit_autoinc);

@@ -34,6 +34,7 @@
 #include "alchemy/orm/detail/type_name.hpp"
 #include "alchemy/orm/instance_state.hpp"
 #include "alchemy/orm/mapper.hpp"
+#include "alchemy/orm/model_base.hpp"
 #include "alchemy/orm/options.hpp"
 #include "alchemy/orm/relationship.hpp"
 
@@ -49,13 +50,6 @@ struct StateAccess;
 template <class T>
 std::string repr_of(const T& obj);
 }
-
-namespace orm {
-/// The base of every Model<T> that does not depend on T. A field's pointer to member, converted
-/// to one of ModelBase (well-defined: ModelBase is a base of the model, whose objects hold the
-/// field), is how one field access serves every column of a C++ type (FieldAccessImpl<F>).
-class ModelBase {};
-}  // namespace orm
 
 /// Base of every model class (CRTP): `struct Account : alchemy::Model<Account>`.
 template <class T>
@@ -284,6 +278,7 @@ class FieldAccessImpl final : public FieldAccess {
     read(obj, row.column(index, hint));
   }
   void copy(void* dst, const void* src) const override { field(dst) = field(src); }
+  detail::DirectField direct() const override { return detail::DirectField::of<F>(member_, base_); }
 
   // Snapshots: with a to_ref(), the value's kind is known here, so the cell is written and
   // compared without a ValueRef passed through a virtual call (ref()) and a switch on its kind.

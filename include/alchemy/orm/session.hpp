@@ -587,13 +587,20 @@ ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect
     if (auto it = identity_.find(*other_key); it != identity_.end()) return hand_out(it->second);
   }
   auto st = m.new_node(&nodes_);
-  // Every column through read_column(), which reads integers and text without a ValueRef; an
-  // integer key already read is written from int_key (read() converts it as read_column()
-  // would) instead of being fetched and parsed again.
+  // Every column straight into its field where its type is a direct one, else through
+  // read_column(), which reads integers and text without a ValueRef; an integer key already
+  // read is written from int_key (read() converts it as read_column() would) instead of being
+  // fetched and parsed again.
   const std::size_t key_index = by_int ? keys[0] : m.column_count();
+  orm::ModelBase* base = m.model_base(st->object);
   for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
-    if (i == key_index) m.access(i).read(st->object, sql::ValueRef::integer(int_key));
-    else m.access(i).read_column(st->object, row, offset + int(i), m.column(i).type.kind);
+    const int index = offset + int(i);
+    const auto hint = m.column(i).type.kind;
+    if (i == key_index) {
+      if (!orm::detail::direct_set_integer(m.direct(i), base, int_key))
+        m.access(i).read(st->object, sql::ValueRef::integer(int_key));
+    } else if (!orm::detail::direct_read(m.direct(i), base, row, index, hint))
+      m.access(i).read_column(st->object, row, index, hint);
   }
   take_snapshot(*st);
   st->state = ObjectState::persistent;

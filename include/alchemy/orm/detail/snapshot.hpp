@@ -195,8 +195,10 @@ ALCHEMY_INLINE std::size_t snapshot_size(const Mapper& m, const void* obj) {
   if (n > 0xFFFF) throw ArgumentError("model " + m.class_name() + " has more than 65,535 columns");
   std::size_t bytes = 0;
   // Only text and blob columns have a length; the fixed-size rest needs no call.
+  const ModelBase* base = m.model_base(obj);
   for (const std::size_t i : m.byte_columns()) {
-    const std::size_t len = m.access(i).snapshot_bytes(obj);
+    const auto direct = direct_bytes(m.direct(i), base);
+    const std::size_t len = direct ? *direct : m.access(i).snapshot_bytes(obj);
     if (len > 0xFFFFFFFFu) throw ArgumentError("column '" + m.column(i).name + "' of " + m.class_name() +
                                                " holds more than 4 GiB");
     bytes += len;
@@ -209,15 +211,20 @@ ALCHEMY_INLINE void fill_snapshot(const Mapper& m, const void* obj, SnapBlock* b
   b->columns = std::uint16_t(n);
   SnapCell* cells = b->cells();
   char* text = reinterpret_cast<char*>(cells + n);
-  for (std::size_t i = 0; i < n; ++i) m.access(i).capture(obj, cells[i], text);
+  const ModelBase* base = m.model_base(obj);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!direct_capture(m.direct(i), base, cells[i], text)) m.access(i).capture(obj, cells[i], text);
 }
 
 ALCHEMY_INLINE std::uint64_t changed_columns(const Mapper& m, const void* obj, const SnapBlock* b) {
   std::uint64_t mask = 0;
   const SnapCell* cells = b->cells();
+  const ModelBase* base = m.model_base(obj);
   // The count is read once: for all the compiler knows, the calls could change it.
-  for (std::size_t i = 0, n = m.column_count(); i < n; ++i)
-    if (!m.access(i).same(obj, cells[i])) mask |= std::uint64_t{1} << (i & 63);
+  for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
+    const auto direct = direct_same(m.direct(i), base, cells[i]);
+    if (!(direct ? *direct : m.access(i).same(obj, cells[i]))) mask |= std::uint64_t{1} << (i & 63);
+  }
   return mask;
 }
 
