@@ -377,16 +377,9 @@ class Session {
   // --- Snapshots (orm/detail/snapshot.hpp) ---------------------------------------------------
   /// Takes the snapshot of an object of this session from its fields, in the session's arena
   /// (in place when the block it has is large enough).
-  void take_snapshot(orm::InstanceState& st) {
-    const std::size_t size = orm::detail::snapshot_size(*st.mapper, st.object);
-    orm::detail::SnapBlock* b = st.snapshot;
-    if (!b || b->size < size) {
-      drop_snapshot(st);
-      b = snapshots_.allocate(size, &st);
-      st.snapshot = b;
-    }
-    orm::detail::fill_snapshot(*st.mapper, st.object, b);
-  }
+  void take_snapshot(orm::InstanceState& st) { take_snapshot(st, orm::detail::snapshot_size(*st.mapper, st.object)); }
+  /// take_snapshot() of an object whose snapshot_size() the caller knows.
+  void take_snapshot(orm::InstanceState& st, std::size_t size);
   /// Sets the snapshot to a copy of `src` (rollback's before-image, a savepoint's image).
   void set_snapshot(orm::InstanceState& st, const orm::detail::SnapBlock* src);
   /// Replaces one column of the snapshot (a bulk UPDATE's new value). With `keep_before`, the
@@ -564,6 +557,16 @@ ALCHEMY_INLINE void Session::throw_key_kind(const orm::Mapper& m, sql::ValueKind
                       std::string(sql::kind_name(want)) + ", got " + std::string(sql::kind_name(got)));
 }
 
+ALCHEMY_INLINE void Session::take_snapshot(orm::InstanceState& st, std::size_t size) {
+  orm::detail::SnapBlock* b = st.snapshot;
+  if (!b || b->size < size) {
+    drop_snapshot(st);
+    b = snapshots_.allocate(size, &st);
+    st.snapshot = b;
+  }
+  orm::detail::fill_snapshot(*st.mapper, st.object, b);
+}
+
 ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect::Statement& row, int offset) {
   const auto& keys = m.key_columns();
   // A single integer key (the usual case) is read once and looked up without a sql::Value.
@@ -590,19 +593,32 @@ ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect
   // Every column straight into its field where its type is a direct one, else through
   // read_column(), which reads integers and text without a ValueRef; an integer key already
   // read is written from int_key (read() converts it as read_column() would) instead of being
-  // fetched and parsed again.
+  // fetched and parsed again. The text the fields took is counted on the way, so that the
+  // snapshot's size needs no second pass over the fields.
   const std::size_t key_index = by_int ? keys[0] : m.column_count();
   orm::ModelBase* base = m.model_base(st->object);
+  std::size_t text = 0;
+  bool counted = true;  // `text` holds the bytes of every text and blob column
   for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
-    const int index = offset + int(i);
+    const auto& direct = m.direct(i);
     const auto hint = m.column(i).type.kind;
+    std::optional<std::size_t> bytes;  // the text the field took, when known
     if (i == key_index) {
-      if (!orm::detail::direct_set_integer(m.direct(i), base, int_key))
+      if (!orm::detail::direct_set_integer(direct, base, int_key))
         m.access(i).read(st->object, sql::ValueRef::integer(int_key));
-    } else if (!orm::detail::direct_read(m.direct(i), base, row, index, hint))
-      m.access(i).read_column(st->object, row, index, hint);
+      bytes = orm::detail::direct_bytes(direct, base);
+    } else if (!(bytes = orm::detail::direct_read(direct, base, row, offset + int(i), hint))) {
+      m.access(i).read_column(st->object, row, offset + int(i), hint);
+      bytes = orm::detail::direct_bytes(direct, base);
+    }
+    if (bytes) {
+      text += *bytes;
+      counted = counted && *bytes <= 0xFFFFFFFFu;  // else snapshot_size() says what is wrong
+    } else if (orm::detail::snap_has_bytes(sql::value_kind(hint))) {
+      counted = false;
+    }
   }
-  take_snapshot(*st);
+  take_snapshot(*st, counted ? orm::detail::snapshot_size_for(m, text) : orm::detail::snapshot_size(m, st->object));
   st->state = ObjectState::persistent;
   st->session = this;
   if (by_int) {  // set in place: no IdentityKey to move

@@ -93,31 +93,34 @@ inline bool direct_set_integer(const DirectField& d, ModelBase* b, std::int64_t 
 }
 
 /// Reads result column `index` of `row` (column type `hint`) into the field, as
-/// FieldAccess::read_column would. False, with the field untouched, when `d` is not direct or
-/// the driver cannot hand the value over as an integer or text (a NULL, another kind): the
-/// caller then reads it through FieldAccess.
-inline bool direct_read(const DirectField& d, ModelBase* b, dialect::Statement& row, int index, sql::TypeKind hint) {
+/// FieldAccess::read_column would, and returns the bytes of text it stored (0 for an
+/// integer). Nothing, with the field untouched, when `d` is not direct or the driver cannot
+/// hand the value over as an integer or text (a NULL, another kind): the caller then reads it
+/// through FieldAccess.
+inline std::optional<std::size_t> direct_read(const DirectField& d, ModelBase* b, dialect::Statement& row, int index,
+                                              sql::TypeKind hint) {
   using K = DirectField::Kind;
   std::string_view t;
   switch (d.kind) {
-    case K::none: return false;
+    case K::none: return std::nullopt;
     case K::text:
-      if (!row.text_column(index, hint, t)) return false;
+      if (!row.text_column(index, hint, t)) return std::nullopt;
       (b->*d.member.text).assign(t);
-      return true;
+      return t.size();
     case K::optional_text:
-      if (!row.text_column(index, hint, t)) return false;
+      if (!row.text_column(index, hint, t)) return std::nullopt;
       (b->*d.member.optional_text).emplace(t);
-      return true;
+      return t.size();
     case K::int64:
     case K::int32:
     case K::optional_int64:
     case K::optional_int32: {
       std::int64_t i = 0;
-      return row.integer_column(index, hint, i) && direct_set_integer(d, b, i);
+      if (!row.integer_column(index, hint, i) || !direct_set_integer(d, b, i)) return std::nullopt;
+      return 0;
     }
   }
-  return false;
+  return std::nullopt;
 }
 
 /// The bytes the field's text takes in a snapshot (0 for NULL), or nothing when `d` is not
@@ -168,12 +171,11 @@ inline bool direct_capture(const DirectField& d, const ModelBase* b, SnapCell& c
   return false;
 }
 
-/// Whether the field still holds the cell's value, as FieldAccess::same would say; nothing
-/// when `d` is not direct.
-inline std::optional<bool> direct_same(const DirectField& d, const ModelBase* b, const SnapCell& cell) noexcept {
+/// Whether the field still holds the cell's value, as FieldAccess::same would say. `d` is
+/// direct (kind not none).
+inline bool direct_same(const DirectField& d, const ModelBase* b, const SnapCell& cell) noexcept {
   using K = DirectField::Kind;
   switch (d.kind) {
-    case K::none: return std::nullopt;
     case K::int64: return cell.kind == sql::ValueKind::integer && cell.i == b->*d.member.int64;
     case K::int32: return cell.kind == sql::ValueKind::integer && cell.i == b->*d.member.int32;
     case K::optional_int64: return direct_impl::same_optional_integer(cell, b->*d.member.optional_int64);
@@ -183,8 +185,9 @@ inline std::optional<bool> direct_same(const DirectField& d, const ModelBase* b,
       const auto& f = b->*d.member.optional_text;
       return f ? direct_impl::same_text(cell, *f) : cell.kind == sql::ValueKind::null;
     }
+    case K::none: break;
   }
-  return std::nullopt;
+  return false;
 }
 
 }  // namespace alchemy::orm::detail

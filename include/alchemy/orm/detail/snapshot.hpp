@@ -171,6 +171,9 @@ class SnapshotArena {
 
 /// The bytes a snapshot of `obj` (an object of `m`) needs.
 ALCHEMY_INLINE std::size_t snapshot_size(const Mapper& m, const void* obj);
+/// The bytes a snapshot of an object of `m` needs whose text and blob columns hold `text`
+/// bytes in all, none more than 4 GiB (what snapshot_size() finds by asking the fields).
+ALCHEMY_INLINE std::size_t snapshot_size_for(const Mapper& m, std::size_t text);
 /// Writes the snapshot of `obj` into `b`, which has room for snapshot_size(m, obj) bytes.
 ALCHEMY_INLINE void fill_snapshot(const Mapper& m, const void* obj, SnapBlock* b);
 /// A bit per column of `m` (bit i & 63) whose field in `obj` differs from the snapshot.
@@ -190,9 +193,13 @@ namespace snapshot_impl {
 inline std::size_t round8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
 }  // namespace snapshot_impl
 
-ALCHEMY_INLINE std::size_t snapshot_size(const Mapper& m, const void* obj) {
+ALCHEMY_INLINE std::size_t snapshot_size_for(const Mapper& m, std::size_t text) {
   const std::size_t n = m.column_count();
   if (n > 0xFFFF) throw ArgumentError("model " + m.class_name() + " has more than 65,535 columns");
+  return snapshot_impl::round8(sizeof(SnapBlock) + n * sizeof(SnapCell) + text);
+}
+
+ALCHEMY_INLINE std::size_t snapshot_size(const Mapper& m, const void* obj) {
   std::size_t bytes = 0;
   // Only text and blob columns have a length; the fixed-size rest needs no call.
   const ModelBase* base = m.model_base(obj);
@@ -203,7 +210,7 @@ ALCHEMY_INLINE std::size_t snapshot_size(const Mapper& m, const void* obj) {
                                                " holds more than 4 GiB");
     bytes += len;
   }
-  return snapshot_impl::round8(sizeof(SnapBlock) + n * sizeof(SnapCell) + bytes);
+  return snapshot_size_for(m, bytes);
 }
 
 ALCHEMY_INLINE void fill_snapshot(const Mapper& m, const void* obj, SnapBlock* b) {
@@ -222,8 +229,9 @@ ALCHEMY_INLINE std::uint64_t changed_columns(const Mapper& m, const void* obj, c
   const ModelBase* base = m.model_base(obj);
   // The count is read once: for all the compiler knows, the calls could change it.
   for (std::size_t i = 0, n = m.column_count(); i < n; ++i) {
-    const auto direct = direct_same(m.direct(i), base, cells[i]);
-    if (!(direct ? *direct : m.access(i).same(obj, cells[i]))) mask |= std::uint64_t{1} << (i & 63);
+    const auto& d = m.direct(i);
+    const bool same = d.kind != DirectField::Kind::none ? direct_same(d, base, cells[i]) : m.access(i).same(obj, cells[i]);
+    if (!same) mask |= std::uint64_t{1} << (i & 63);
   }
   return mask;
 }
