@@ -644,8 +644,9 @@ ALCHEMY_INLINE Session::StatePtr Session::get_state(const orm::Mapper& m, const 
   if (it != identity_.end()) return hand_out(it->second);
   // A lookup by key only needs what is pending or deleted to be in the database.
   if (options_.autoflush && (!new_.empty() || !deleted_.empty())) flush();
-  auto& conn = connection_for(m);
-  auto& st = conn.prepare(m.sql_for(conn_dialect(m)).select_by_key);
+  Engine& engine = engine_for(m);
+  auto& conn = connection_for(engine);
+  auto& st = conn.prepare(m.sql_for(engine.dialect()).select_by_key);
   const sql::ValueRef params[] = {key_ref};
   const dialect::ResetGuard reset(st);
   conn.run(st, params);
