@@ -583,8 +583,10 @@ ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect
     }
   }
   std::optional<orm::IdentityKey> other_key;  // any other key
+  std::uint64_t key_hash = 0;                 // of the integer key
   if (by_int) {
-    if (auto it = identity_.find(&m, int_key); it != identity_.end()) return hand_out(it->second);
+    key_hash = orm::detail::IdentityMap::hash(&m, int_key);
+    if (auto it = identity_.find(&m, int_key, key_hash); it != identity_.end()) return hand_out(it->second);
   } else {
     other_key.emplace(orm::IdentityKey{&m, key_of_row(m, row, offset)});
     if (auto it = identity_.find(*other_key); it != identity_.end()) return hand_out(it->second);
@@ -621,14 +623,15 @@ ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect
   take_snapshot(*st, counted ? orm::detail::snapshot_size_for(m, text) : orm::detail::snapshot_size(m, st->object));
   st->state = ObjectState::persistent;
   st->session = this;
-  if (by_int) {  // set in place: no IdentityKey to move
+  // find() found no object for the key, and nothing since added one: no key to compare with.
+  if (by_int) {  // set in place: no IdentityKey to move, its hash known
     st->key.mapper = &m;
-    st->key.key = int_key;
+    st->key.key.set_integer(int_key);
+    identity_.insert_absent(st, key_hash);
   } else {
     st->key = std::move(*other_key);
+    identity_.insert_absent(st);
   }
-  // find() found no object for the key, and nothing since added one: no key to compare with.
-  identity_.insert_absent(st);
   watch(st);
   return st;
 }

@@ -160,6 +160,13 @@ class Value {
   }
   ~Value() { reset(); }
 
+  /// `*this = Value(v)` without the temporary (the session sets a loaded object's key so).
+  void set_integer(std::int64_t v) noexcept {
+    reset();
+    i_ = v;
+    kind_ = ValueKind::integer;
+  }
+
   ValueKind kind() const noexcept { return kind_; }
   bool is_null() const noexcept { return kind_ == ValueKind::null; }
   std::int64_t as_integer() const {

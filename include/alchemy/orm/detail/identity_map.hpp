@@ -89,8 +89,10 @@ class IdentityMap {
     return at(probe(hash(k), [&](const StatePtr& s) { return s->key == k; }));
   }
   /// find() for a single integer key, without making an IdentityKey.
-  iterator find(const Mapper* m, std::int64_t key) const {
-    return at(probe(hash(m, key), [&](const StatePtr& s) {
+  iterator find(const Mapper* m, std::int64_t key) const { return find(m, key, hash(m, key)); }
+  /// find(m, key) whose hash(m, key) the caller has.
+  iterator find(const Mapper* m, std::int64_t key, std::uint64_t key_hash) const {
+    return at(probe(key_hash, [&](const StatePtr& s) {
       return s->key.mapper == m && s->key.key.kind() == sql::ValueKind::integer && s->key.key.as_integer() == key;
     }));
   }
@@ -114,6 +116,8 @@ class IdentityMap {
   /// Inserts `st` under its own key, which the caller knows is not in the map (find() just
   /// failed): emplace() without comparing keys.
   void insert_absent(const StatePtr& st) { append(hash(st->key), st); }
+  /// insert_absent() of a state whose key's hash() the caller has (it just looked the key up).
+  void insert_absent(const StatePtr& st, std::uint64_t key_hash) { append(key_hash, st); }
   /// Inserts `st` under `k` (== st->key), replacing what held the key.
   void insert_or_assign(const IdentityKey& k, const StatePtr& st) {
     const std::uint64_t h = hash(k);
