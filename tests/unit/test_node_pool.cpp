@@ -14,7 +14,8 @@
 #include <thread>
 #include <vector>
 
-using alchemy::orm::detail::NodeAllocator;
+using alchemy::orm::detail::NodeControl;
+using alchemy::orm::detail::NodeMemory;
 using alchemy::orm::detail::NodePool;
 
 namespace {
@@ -26,6 +27,17 @@ struct Obj {
   std::string text;
   long n = 0;
 };
+
+/// An object owned by a shared_ptr whose control block sits in front of it in one piece of
+/// node memory (NodeControl), from `pool` when it takes such nodes: how the session makes its
+/// nodes (orm/model.hpp, new_node), for any type.
+template <class T, class... Args>
+std::shared_ptr<T> make_pooled(NodePool* pool, Args&&... args) {
+  constexpr std::size_t at = (NodeControl<T>::kControlBytes + alignof(T) - 1) / alignof(T) * alignof(T);
+  const NodeMemory m = alchemy::orm::detail::node_memory(pool, at + sizeof(T), alignof(T));
+  T* obj = ::new (static_cast<void*>(m.data + at)) T{std::forward<Args>(args)...};
+  return std::shared_ptr<T>(obj, [](T* p) { p->~T(); }, NodeControl<T>(m));
+}
 
 }  // namespace
 
@@ -80,7 +92,7 @@ TEST_CASE("shared_ptr nodes from a pool outlive it and die in other threads", "[
   {
     NodePool pool;
     for (int i = 0; i < 1000; ++i) {
-      auto p = std::allocate_shared<Obj>(NodeAllocator<Obj>(&pool), Obj{std::string(40, char('a' + i % 26)), i});
+      auto p = make_pooled<Obj>(&pool, std::string(40, char('a' + i % 26)), long(i));
       if (i % 7 == 0) kept.push_back(std::move(p));  // the others die here, in the pool's blocks
     }
     CHECK(NodePool::blocks_alive() > base);
@@ -112,11 +124,11 @@ TEST_CASE("nodes too large or too aligned for a block, or without a pool, come f
   };
   const std::size_t base = NodePool::blocks_alive();
   NodePool pool;
-  auto big = std::allocate_shared<Big>(NodeAllocator<Big>(&pool));
-  auto aligned = std::allocate_shared<Aligned>(NodeAllocator<Aligned>(&pool));
-  auto plain = std::allocate_shared<Obj>(NodeAllocator<Obj>(nullptr));
+  auto big = make_pooled<Big>(&pool);
+  auto aligned = make_pooled<Aligned>(&pool);
+  auto plain = make_pooled<Obj>(nullptr);
   CHECK(reinterpret_cast<std::uintptr_t>(aligned.get()) % 64 == 0);
   CHECK(NodePool::blocks_alive() == base);  // none of them took a block
-  auto pooled = std::allocate_shared<Obj>(NodeAllocator<Obj>(&pool));
+  auto pooled = make_pooled<Obj>(&pool);
   CHECK(NodePool::blocks_alive() == base + 1);
 }

@@ -96,24 +96,46 @@ InstanceState* state_of(const T& obj) {
   return StateAccess::of<T>(obj);
 }
 
-/// The object and its state in one allocation (the snapshot is a block of the session's, see
-/// orm/detail/snapshot.hpp).
+/// A node: the shared_ptr's control block (NodeControl), the object's InstanceState and the
+/// object, one after the other in one piece of memory (orm/detail/node_pool.hpp), as
+/// std::allocate_shared would lay out a struct of the two; the snapshot is a block of the
+/// session's (orm/detail/snapshot.hpp). Only the placing and the destruction of the object
+/// depend on T; the control block's type, and the code that makes it, are the same for every
+/// model (adopt_node), so that each model does not instantiate the shared_ptr machinery again:
+/// with std::allocate_shared that cost some 100 ms of compile time per model.
 template <class T>
-struct Node {
-  InstanceState state;
-  T object;
-  explicit Node(T&& o) : object(std::move(o)) { link(); }
-  Node() { link(); }
-  Node(const Node&) = delete;
-  Node& operator=(const Node&) = delete;
-
- private:
-  void link() {
-    state.mapper = &mapper_of<T>();
-    state.object = &object;
-    StateAccess::of<T>(object) = &state;
-  }
+struct NodeLayout {
+  static constexpr std::size_t state = NodeControl<InstanceState>::kControlBytes;
+  static constexpr std::size_t object = (state + sizeof(InstanceState) + alignof(T) - 1) / alignof(T) * alignof(T);
+  static constexpr std::size_t bytes = object + sizeof(T);
+  static constexpr std::size_t align = alignof(T) > alignof(InstanceState) ? alignof(T) : alignof(InstanceState);
 };
+static_assert(NodeControl<InstanceState>::kControlBytes % alignof(InstanceState) == 0);
+static_assert(std::is_nothrow_default_constructible_v<InstanceState>);
+
+/// Ends a node's object and state; its memory goes back with the control block.
+struct NodeDeleter {
+  void (*destroy)(InstanceState*) noexcept;
+  void operator()(InstanceState* st) const noexcept { destroy(st); }
+};
+
+template <class T>
+void destroy_node(InstanceState* st) noexcept {
+  static_cast<T*>(st->object)->~T();
+  st->~InstanceState();
+}
+
+/// The owning pointer of `st`, a node's state in `memory`, whose control block goes in front of
+/// it and whose object `destroy` ends. Allocates nothing.
+ALCHEMY_INLINE std::shared_ptr<InstanceState> adopt_node(InstanceState* st, void (*destroy)(InstanceState*) noexcept,
+                                                        const NodeMemory& memory);
+
+#if ALCHEMY_IMPL  // compiled once with ALCHEMY_SEPARATE_COMPILATION (alchemy/config.hpp)
+ALCHEMY_INLINE std::shared_ptr<InstanceState> adopt_node(InstanceState* st, void (*destroy)(InstanceState*) noexcept,
+                                                        const NodeMemory& memory) {
+  return std::shared_ptr<InstanceState>(st, NodeDeleter{destroy}, NodeControl<InstanceState>(memory));
+}
+#endif  // ALCHEMY_IMPL
 
 /// Binds the relationship fields of a new node's object to its state. An object moved in with
 /// related objects already set (Author{...} with posts appended) links them to itself now:
@@ -138,24 +160,41 @@ ALCHEMY_INLINE void bind_relationships(const std::shared_ptr<InstanceState>& st,
 }
 #endif  // ALCHEMY_IMPL
 
-/// A new transient object owned by a Node; the shared_ptr aliases the node. From `pool` when
-/// a session makes it (Session::add of an object), else from the heap.
+/// A new node of model T, its object made from `args` (none: default-initialised, as a row
+/// about to be loaded into it), from `pool` when one is given and takes it, else from the heap.
+/// `moved_in`: the object came with related objects set (bind_relationships).
+template <class T, class... Args>
+std::shared_ptr<InstanceState> new_node(NodePool* pool, bool moved_in, Args&&... args) {
+  using L = NodeLayout<T>;
+  const Mapper& mapper = mapper_of<T>();
+  const NodeMemory memory = node_memory(pool, L::bytes, L::align);
+  T* object = nullptr;
+  try {
+    void* at = memory.data + L::object;
+    if constexpr (sizeof...(Args) == 0) object = ::new (at) T;
+    else object = ::new (at) T(std::forward<Args>(args)...);
+  } catch (...) {
+    free_node_memory(memory);
+    throw;
+  }
+  auto* state = ::new (static_cast<void*>(memory.data + L::state)) InstanceState();
+  state->mapper = &mapper;
+  state->object = object;
+  StateAccess::of<T>(*object) = state;
+  auto st = adopt_node(state, &destroy_node<T>, memory);
+  if (mapper.has_relationships()) bind_relationships(st, moved_in);
+  return st;
+}
+/// A new transient object; the shared_ptr owns its node. From `pool` when a session makes it
+/// (Session::add of an object), else from the heap.
 template <class T>
 std::shared_ptr<InstanceState> make_node(T&& obj, NodePool* pool = nullptr) {
-  auto node = std::allocate_shared<Node<T>>(NodeAllocator<Node<T>>(pool), std::move(obj));
-  InstanceState* state = &node->state;
-  std::shared_ptr<InstanceState> st(std::move(node), state);  // moved: no count traffic
-  if (st->mapper->has_relationships()) bind_relationships(st, true);
-  return st;
+  return new_node<T>(pool, true, std::move(obj));
 }
 /// A node for a row the session loads, from the session's pool (orm/detail/node_pool.hpp).
 template <class T>
 std::shared_ptr<InstanceState> make_empty_node(NodePool* pool) {
-  auto node = std::allocate_shared<Node<T>>(NodeAllocator<Node<T>>(pool));
-  InstanceState* state = &node->state;
-  std::shared_ptr<InstanceState> st(std::move(node), state);  // moved: no count traffic
-  if (st->mapper->has_relationships()) bind_relationships(st, false);
-  return st;
+  return new_node<T>(pool, false);
 }
 template <class T>
 std::shared_ptr<T> object_ptr(const std::shared_ptr<InstanceState>& st) {

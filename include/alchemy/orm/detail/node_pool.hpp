@@ -15,7 +15,9 @@
 // from is a large bias, taken off when it moves on, so handing out a node needs no atomic
 // operation. A node that outlives its session keeps its whole block (16 KiB, some 60 nodes of a
 // small model, or 2 MiB in a large session) until it dies. Nodes larger than an eighth of a
-// small block, or aligned beyond 8 bytes, come from operator new as before.
+// small block, or aligned beyond 8 bytes, come from operator new as before. A node's memory
+// holds the shared_ptr's control block first (NodeControl), as std::allocate_shared would lay
+// it out.
 #ifndef ALCHEMY_ORM_DETAIL_NODE_POOL_HPP_
 #define ALCHEMY_ORM_DETAIL_NODE_POOL_HPP_
 
@@ -144,36 +146,55 @@ class NodePool {
   std::size_t small_blocks_ = 0;  ///< kBlock blocks taken so far
 };
 
-/// The allocator std::allocate_shared uses for a session's nodes (the control block and the
-/// node in one allocation, as std::make_shared makes them). A null pool, or a node pooled()
-/// refuses, takes the heap.
+/// The memory of one node: from a pool's block when the pool takes nodes of its size and
+/// alignment, else from operator new (no pool, a node too large or aligned beyond 8 bytes).
+struct NodeMemory {
+  std::byte* data = nullptr;
+  std::uint32_t bytes = 0;
+  std::uint32_t heap_align = 0;  ///< 0: from a NodePool; else operator new's alignment
+};
+
+inline NodeMemory node_memory(NodePool* pool, std::size_t bytes, std::size_t align) {
+  if (bytes > 0xFFFFFFFFu) throw std::bad_alloc();
+  if (pool && NodePool::pooled(bytes, align))
+    return {static_cast<std::byte*>(pool->allocate(bytes)), std::uint32_t(bytes), 0};
+  const std::size_t a = align < alignof(std::max_align_t) ? alignof(std::max_align_t) : align;
+  return {static_cast<std::byte*>(::operator new(bytes, std::align_val_t(a))), std::uint32_t(bytes), std::uint32_t(a)};
+}
+
+inline void free_node_memory(const NodeMemory& m) noexcept {
+  if (m.heap_align == 0) NodePool::deallocate(m.data, m.bytes);
+  else ::operator delete(m.data, std::align_val_t(m.heap_align));
+}
+
+/// The allocator of a std::shared_ptr whose control block sits at the front of a node's memory,
+/// in the kControlBytes kept there: allocate() hands out that front, and the control block's
+/// deallocation, when the last shared and weak pointer are gone, gives the whole node's memory
+/// back. This is what std::allocate_shared does, with one control block type for every object
+/// type (its deleter and this allocator do not depend on the type), so that a program's models
+/// do not each instantiate the shared_ptr machinery again (orm/model.hpp, new_node).
 template <class U>
-struct NodeAllocator {
+struct NodeControl {
   using value_type = U;
-  NodePool* pool = nullptr;
+  static constexpr std::size_t kControlBytes = 48;
 
-  explicit NodeAllocator(NodePool* p) noexcept : pool(p) {}
+  explicit NodeControl(const NodeMemory& m) noexcept : memory(m) {}
   template <class V>
-  NodeAllocator(const NodeAllocator<V>& o) noexcept : pool(o.pool) {}  // NOLINT: rebinding
+  NodeControl(const NodeControl<V>& o) noexcept : memory(o.memory) {}  // NOLINT: rebinding
 
-  U* allocate(std::size_t n) {
-    if (from_pool(n)) return static_cast<U*>(pool->allocate(sizeof(U)));
-    return std::allocator<U>{}.allocate(n);
+  U* allocate(std::size_t n) noexcept {
+    static_assert(sizeof(U) <= kControlBytes && alignof(U) <= NodePool::kAlign,
+                  "the shared_ptr control block does not fit in front of the node");
+    (void)n;  // std::shared_ptr asks for its one control block
+    return static_cast<U*>(static_cast<void*>(memory.data));
   }
-  void deallocate(U* p, std::size_t n) noexcept {
-    // The control block keeps a copy of the allocator that made it, so from_pool() answers as
-    // it did then. The pool is not touched (it may be gone): the node says which block it is in.
-    if (from_pool(n)) NodePool::deallocate(p, sizeof(U));
-    else std::allocator<U>{}.deallocate(p, n);
-  }
+  void deallocate(U*, std::size_t) noexcept { free_node_memory(memory); }
   template <class V>
-  friend bool operator==(const NodeAllocator& a, const NodeAllocator<V>& b) noexcept {
-    return (a.pool == nullptr) == (b.pool == nullptr);
+  friend bool operator==(const NodeControl&, const NodeControl<V>&) noexcept {
+    return true;
   }
 
- private:
-  /// Whether `n` objects of U come from (and go back to) node blocks rather than the heap.
-  bool from_pool(std::size_t n) const noexcept { return pool && n == 1 && NodePool::pooled(sizeof(U), alignof(U)); }
+  NodeMemory memory;
 };
 
 }  // namespace alchemy::orm::detail
