@@ -610,7 +610,12 @@ ALCHEMY_INLINE Session::StatePtr Session::load_row(const orm::Mapper& m, dialect
         m.access(i).read(st->object, sql::ValueRef::integer(int_key));
       bytes = orm::detail::direct_bytes(direct, base);
     } else if (!(bytes = orm::detail::direct_read(direct, base, row, offset + int(i), hint))) {
-      m.access(i).read_column(st->object, row, offset + int(i), hint);
+      // A direct field's read_column() would only ask the driver again what direct_read() just
+      // asked (a NULL, another kind): such a field goes straight to column() and read().
+      if (direct.kind == orm::detail::DirectField::Kind::none)
+        m.access(i).read_column(st->object, row, offset + int(i), hint);
+      else
+        m.access(i).read(st->object, row.column(offset + int(i), hint));
       bytes = orm::detail::direct_bytes(direct, base);
     }
     if (bytes) {
